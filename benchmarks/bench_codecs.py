@@ -1,0 +1,201 @@
+"""Codec speed against hand-written floors, measured in the same run.
+
+Floors:
+* JSON encode: attrs -> hand-written dict -> orjson.
+* JSON decode: orjson -> hand-written constructor call.
+* XML encode: plain lxml ``Element``/``SubElement`` -> ``tostring``.
+* XML decode: lxml ``fromstring`` -> child texts -> hand-written constructor call.
+
+Every floor formats and parses dates with shopapi's .NET timestamp functions, so that
+floor and codec produce the same values; the floors skip every check the codecs make.
+
+Run: ``python benchmarks/bench_codecs.py`` (or ``nox -s bench``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import orjson
+from lxml import etree
+
+from shopapi import JsonCodec, MessageConversation, MessageConversationChanges, PlatformKindEnum, XmlCodec
+from shopapi._timestamps import format_timestamp, parse_timestamp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import HEADER, compare  # noqa: E402
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSD = "http://www.w3.org/2001/XMLSchema"
+NIL = f"{{{XSI}}}nil"
+
+
+def sample() -> MessageConversationChanges:
+    text = next(SEED.glob("PUT-*.txt")).read_text()
+    body = text.split("Sample:\n", 1)[1].split("\n\n", 1)[0]
+    return JsonCodec().decode(body.encode(), MessageConversationChanges)
+
+
+def json_floor_encode(o: MessageConversationChanges) -> bytes:
+    f = format_timestamp
+    return orjson.dumps(
+        {
+            "ExternalKey": o.external_key,
+            "CustomerEmail": o.customer_email,
+            "CustomerPhone": o.customer_phone,
+            "UserAgent": o.user_agent,
+            "HostName": o.host_name,
+            "PathName": o.path_name,
+            "Platform": o.platform,
+            "Url": o.url,
+            "Realm": o.realm,
+            "Note": o.note,
+            "Id": o.id,
+            "CreationDate": f(o.creation_date) if o.creation_date is not None else None,
+            "LastActivityDate": f(o.last_activity_date) if o.last_activity_date is not None else None,
+            "FinishedDate": f(o.finished_date) if o.finished_date is not None else None,
+            "CustomerId": o.customer_id,
+            "CustomerName": o.customer_name,
+            "Rating": o.rating,
+            "ConversationType": o.conversation_type,
+            "OrderId": o.order_id,
+            "OrderCode": o.order_code,
+            "TicketId": o.ticket_id,
+            "TicketCode": o.ticket_code,
+            "ShopId": o.shop_id,
+            "EmployeeId": o.employee_id,
+            "PlatformKindEnumValue": int(o.platform_kind_enum_value),
+            "ChannelId": o.channel_id,
+        }
+    )
+
+
+def _ts(v: str | None):  # type: ignore[no-untyped-def]
+    return None if v is None else parse_timestamp(v)
+
+
+def json_floor_decode(data: bytes) -> MessageConversation:
+    d = orjson.loads(data)
+    return MessageConversation(
+        external_key=d["ExternalKey"],
+        customer_email=d["CustomerEmail"],
+        customer_phone=d["CustomerPhone"],
+        user_agent=d["UserAgent"],
+        host_name=d["HostName"],
+        path_name=d["PathName"],
+        platform=d["Platform"],
+        url=d["Url"],
+        realm=d["Realm"],
+        note=d["Note"],
+        id=d["Id"],
+        creation_date=_ts(d["CreationDate"]),
+        last_activity_date=_ts(d["LastActivityDate"]),
+        finished_date=_ts(d["FinishedDate"]),
+        customer_id=d["CustomerId"],
+        customer_name=d["CustomerName"],
+        rating=d["Rating"],
+        conversation_type=d["ConversationType"],
+        order_id=d["OrderId"],
+        order_code=d["OrderCode"],
+        ticket_id=d["TicketId"],
+        ticket_code=d["TicketCode"],
+        shop_id=d["ShopId"],
+        employee_id=d["EmployeeId"],
+        platform_kind_enum_value=PlatformKindEnum(d["PlatformKindEnumValue"]),
+        channel_id=d["ChannelId"],
+    )
+
+
+XML_ORDER = [
+    ("Id", "id"), ("CreationDate", "creation_date"), ("LastActivityDate", "last_activity_date"),
+    ("FinishedDate", "finished_date"), ("CustomerId", "customer_id"), ("CustomerName", "customer_name"),
+    ("Rating", "rating"), ("ConversationType", "conversation_type"), ("OrderId", "order_id"),
+    ("OrderCode", "order_code"), ("TicketId", "ticket_id"), ("TicketCode", "ticket_code"),
+    ("ShopId", "shop_id"), ("EmployeeId", "employee_id"), ("PlatformKindEnumValue", "platform_kind_enum_value"),
+    ("ChannelId", "channel_id"), ("ExternalKey", "external_key"), ("CustomerEmail", "customer_email"),
+    ("CustomerPhone", "customer_phone"), ("UserAgent", "user_agent"), ("HostName", "host_name"),
+    ("PathName", "path_name"), ("Platform", "platform"), ("Url", "url"), ("Realm", "realm"), ("Note", "note"),
+]
+DATES = {"creation_date", "last_activity_date", "finished_date"}
+
+
+def xml_floor_encode(o: MessageConversationChanges) -> bytes:
+    root = etree.Element("MessageConversationChanges", nsmap={"xsd": XSD, "xsi": XSI})
+    sub = etree.SubElement
+    for tag, attr in XML_ORDER:
+        v = getattr(o, attr)
+        if v is None:
+            continue
+        el = sub(root, tag)
+        if attr in DATES:
+            el.text = format_timestamp(v)
+        elif attr == "platform_kind_enum_value":
+            el.text = v.name
+        else:
+            el.text = str(v)
+    return etree.tostring(root)
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def xml_floor_decode(data: bytes) -> MessageConversation:
+    root = etree.fromstring(data, _PARSER)
+    d = {el.tag: el.text for el in root}
+    return MessageConversation(
+        id=int(d["Id"]),
+        creation_date=_ts(d["CreationDate"]),
+        last_activity_date=_ts(d["LastActivityDate"]),
+        finished_date=_ts(d["FinishedDate"]),
+        customer_id=int(d["CustomerId"]),
+        customer_name=d["CustomerName"],
+        rating=int(d["Rating"]),
+        conversation_type=d["ConversationType"],
+        order_id=int(d["OrderId"]),
+        order_code=d["OrderCode"],
+        ticket_id=int(d["TicketId"]),
+        ticket_code=int(d["TicketCode"]),
+        shop_id=int(d["ShopId"]),
+        employee_id=int(d["EmployeeId"]),
+        platform_kind_enum_value=PlatformKindEnum[d["PlatformKindEnumValue"]],
+        channel_id=d["ChannelId"],
+        external_key=d["ExternalKey"],
+        customer_email=d["CustomerEmail"],
+        customer_phone=d["CustomerPhone"],
+        user_agent=d["UserAgent"],
+        host_name=d["HostName"],
+        path_name=d["PathName"],
+        platform=d["Platform"],
+        url=d["Url"],
+        realm=d["Realm"],
+        note=d["Note"],
+    )
+
+
+def main() -> int:
+    changes = sample()
+    conversation = MessageConversation(**{a: getattr(changes, a) for _, a in XML_ORDER})
+    jc, xc = JsonCodec(), XmlCodec()
+    jdata, xdata = jc.encode(conversation), xc.encode(conversation)
+
+    # The floors must agree with the codecs, or the comparison means nothing.
+    assert orjson.loads(json_floor_encode(changes)) == orjson.loads(jc.encode(changes))
+    assert json_floor_decode(jdata) == jc.decode(jdata, MessageConversation)
+    assert xml_floor_decode(xdata) == xc.decode(xdata, MessageConversation)
+
+    results = [
+        compare("JSON encode", lambda: jc.encode(changes), lambda: json_floor_encode(changes), target=1.5),
+        compare("JSON decode", lambda: jc.decode(jdata, MessageConversation), lambda: json_floor_decode(jdata), target=2.0),
+        compare("XML encode", lambda: xc.encode(changes), lambda: xml_floor_encode(changes), target=1.3),
+        compare("XML decode", lambda: xc.decode(xdata, MessageConversation), lambda: xml_floor_decode(xdata), target=1.5),
+    ]
+    print(HEADER)
+    for r in results:
+        print(r.row())
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""The API's enums.
+
+.NET enums travel as integers in JSON and as names in XML. The server adds values over
+time, so a field typed with one of these enums also accepts the raw wire form of a value
+this client does not know yet: an ``int`` (read from JSON) or a ``str`` (read from XML).
+Such a value round-trips unchanged in the format it came from; asking for the other
+format's form of it is an error, because only the server knows the mapping.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["PlatformKindEnum", "enum_to_int", "enum_to_name"]
+
+
+class PlatformKindEnum(enum.IntEnum):
+    """The platform a conversation came from. Member names are the .NET names."""
+
+    FlowAi = 0
+
+
+def enum_to_int(enum_cls: type[enum.IntEnum], value: object) -> int:
+    """The JSON (integer) form of a member, a known name, or an unknown integer.
+
+    Raises:
+        ValueError: ``value`` is a name this client does not know, so its integer is unknown.
+        TypeError: ``value`` is neither an int nor a str.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        member = enum_cls.__members__.get(value)
+        if member is None:
+            raise ValueError(
+                f"{value!r} is a {enum_cls.__name__} name unknown to this client, "
+                "so its JSON integer is unknown"
+            )
+        return int(member)
+    raise TypeError(f"expected {enum_cls.__name__}, int or str, got {type(value).__name__}")
+
+
+def enum_to_name(enum_cls: type[enum.IntEnum], value: object) -> str:
+    """The XML (name) form of a member, a known integer, or an unknown name.
+
+    Raises:
+        ValueError: ``value`` is an integer this client does not know, so its name is unknown.
+        TypeError: ``value`` is neither an int nor a str.
+    """
+    if isinstance(value, enum_cls):
+        return value.name
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return enum_cls(value).name
+        except ValueError:
+            raise ValueError(
+                f"{value} is a {enum_cls.__name__} value unknown to this client, "
+                "so its XML name is unknown"
+            ) from None
+    raise TypeError(f"expected {enum_cls.__name__}, int or str, got {type(value).__name__}")

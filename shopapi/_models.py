@@ -1,0 +1,104 @@
+"""The resources of the MessageConversations endpoints, as pure attrs classes.
+
+The classes mirror the .NET inheritance: :class:`MessageConversation` and
+:class:`MessageConversationChanges` are :class:`MessageConversationBasicInfo` plus ten
+fields (``ExternalKey`` ... ``Note``). Python names are the snake_case of the wire
+names. Instances are frozen; change them with ``attrs.evolve``.
+
+No format library is imported here: the codecs read the wire metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._enums import PlatformKindEnum
+from ._fields import enum_field, integer, string, timestamp
+from ._timestamps import Timestamp
+
+__all__ = [
+    "MessageConversation",
+    "MessageConversationBasicInfo",
+    "MessageConversationChanges",
+]
+
+
+@attrs.frozen(kw_only=True)
+class MessageConversationBasicInfo:
+    """A conversation as the list endpoint returns it.
+
+    ``id``, ``shop_id`` and ``platform_kind_enum_value`` are required. An unknown
+    ``platform_kind_enum_value`` is kept as the ``int`` (from JSON) or ``str`` (from XML)
+    the server sent.
+    """
+
+    id: int = integer("Id", nullable=False, required=True)
+    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
+    last_activity_date: Timestamp | None = timestamp("LastActivityDate")
+    finished_date: Timestamp | None = timestamp("FinishedDate")
+    customer_id: int | None = integer("CustomerId")
+    customer_name: str | None = string("CustomerName", 50)
+    rating: int | None = integer("Rating")
+    conversation_type: str | None = string("ConversationType", 50)
+    order_id: int | None = integer("OrderId")
+    order_code: str | None = string("OrderCode")
+    ticket_id: int | None = integer("TicketId")
+    ticket_code: int | None = integer("TicketCode")
+    shop_id: int = integer("ShopId", nullable=False, required=True)
+    employee_id: int | None = integer("EmployeeId")
+    platform_kind_enum_value: PlatformKindEnum | int | str = enum_field(
+        "PlatformKindEnumValue", PlatformKindEnum, required=True
+    )
+    channel_id: str | None = string("ChannelId", 255)
+
+
+@attrs.frozen(kw_only=True)
+class _ConversationDetails(MessageConversationBasicInfo):
+    """The ten fields a full conversation adds to the basic info.
+
+    Private: it only lets the two full types share one declaration of those fields.
+    """
+
+    external_key: str | None = string("ExternalKey", 255)
+    customer_email: str | None = string("CustomerEmail", 50)
+    customer_phone: str | None = string("CustomerPhone", 50)
+    user_agent: str | None = string("UserAgent", 255)
+    host_name: str | None = string("HostName", 50)
+    path_name: str | None = string("PathName", 50)
+    platform: str | None = string("Platform", 50)
+    url: str | None = string("Url")
+    realm: str | None = string("Realm", 50)
+    note: str | None = string("Note")
+
+
+@attrs.frozen(kw_only=True)
+class MessageConversation(_ConversationDetails):
+    """A full conversation, as the server answers a read or an update."""
+
+    def to_changes(self, **changes: Any) -> MessageConversationChanges:
+        """The update body that writes this conversation back, with ``changes`` applied.
+
+        ``conversation.to_changes(note="called back")`` is the whole read-modify-write.
+        """
+        values = attrs.asdict(self, recurse=False)
+        values.update(changes)
+        return MessageConversationChanges(**values)
+
+
+@attrs.frozen(kw_only=True)
+class MessageConversationChanges(_ConversationDetails):
+    """The body of ``PUT v1/Shops/{shopId}/MessageConversations/{id}``.
+
+    ``id`` and ``shop_id`` must match the URL; the client checks that before sending.
+    """
+
+    @classmethod
+    def from_conversation(
+        cls, conversation: MessageConversationBasicInfo, **changes: Any
+    ) -> MessageConversationChanges:
+        """Build the update body from a conversation read earlier, with ``changes``."""
+        values = attrs.asdict(conversation, recurse=False)
+        values.update(changes)
+        return cls(**values)

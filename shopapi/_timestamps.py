@@ -1,0 +1,236 @@
+"""A ``datetime`` that keeps .NET's 100 ns ticks and its textual kind.
+
+.NET writes ``DateTime`` in round-trip form with up to seven fractional digits and
+trailing zeros trimmed (``2026-01-11T16:13:16.7386644+01:00``). Python's ``datetime``
+keeps microseconds, so a plain ``datetime`` silently drops the seventh digit and a
+read-modify-write would change the server's timestamp. :class:`Timestamp` *is* a
+``datetime`` (comparison, arithmetic, ``.year`` all work) that also carries that digit.
+
+The kind of a .NET ``DateTime`` is mapped onto ``tzinfo``:
+
+* ``Z`` (``DateTimeKind.Utc``) is ``tzinfo=timezone.utc``;
+* an offset (``+01:00``, ``DateTimeKind.Local``) is a fixed ``timezone``; ``+00:00`` is
+  kept apart from ``Z`` as :data:`PLUS_ZERO`;
+* no suffix (``DateTimeKind.Unspecified``) is a naive datetime.
+
+This module is pure: no I/O, no format library.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, SupportsIndex, overload
+
+__all__ = ["PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
+
+#: A zero offset that is written ``+00:00`` rather than ``Z``.
+PLUS_ZERO = timezone(timedelta(0), "+00:00")
+
+_TICKS_PER_SECOND = 10_000_000
+_EPOCH = datetime(1, 1, 1)
+_FORM = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,7}))?(Z|[+-]\d\d:\d\d)?",
+    re.ASCII,
+)
+
+
+class Timestamp(datetime):
+    """A ``datetime`` with .NET's seventh fractional digit (100 ns ticks).
+
+    Equality and ordering include the extra digit, so two timestamps compare equal only
+    when their ticks are equal; against a plain ``datetime`` the extra digit counts as 0.
+    Adding or subtracting a ``timedelta`` keeps the digit. ``ts - other`` gives a
+    ``timedelta``, which, like all of Python, has microsecond resolution.
+
+    Build one with :meth:`parse`, :meth:`from_datetime` or the ``datetime`` constructor
+    (which gives an extra digit of 0).
+    """
+
+    _sub: int = 0  # 0..9: hundreds of nanoseconds past the microsecond
+
+    @classmethod
+    def parse(cls, text: str) -> Timestamp:
+        """Parse .NET's round-trip form; raise ``ValueError`` on anything else."""
+        return parse_timestamp(text)
+
+    @classmethod
+    def from_datetime(cls, value: datetime, *, sub_microsecond_ticks: int = 0) -> Timestamp:
+        """Wrap a ``datetime``, adding 0..9 ticks of 100 ns past its microsecond."""
+        if not 0 <= sub_microsecond_ticks <= 9:
+            raise ValueError("sub_microsecond_ticks must be in 0..9")
+        sub = getattr(value, "_sub", 0) if sub_microsecond_ticks == 0 else sub_microsecond_ticks
+        return _make(value, sub)
+
+    @property
+    def sub_microsecond_ticks(self) -> int:
+        """The 100 ns ticks past the microsecond (0..9): the digit ``datetime`` lacks."""
+        return self._sub
+
+    @property
+    def ticks(self) -> int:
+        """.NET ``DateTime.Ticks`` of the wall-clock time: 100 ns units since 0001-01-01."""
+        delta = self.replace(tzinfo=None) - _EPOCH
+        return (
+            (delta.days * 86_400 + delta.seconds) * _TICKS_PER_SECOND
+            + delta.microseconds * 10
+            + self._sub
+        )
+
+    def to_dotnet(self) -> str:
+        """The text .NET would write for this value."""
+        return format_timestamp(self)
+
+    # -- equality and ordering include the extra digit ---------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, datetime):
+            return datetime.__eq__(self, other) is True and self._sub == getattr(
+                other, "_sub", 0
+            )
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        base = datetime.__hash__(self)
+        return base if not self._sub else hash((base, self._sub))
+
+    def _cmp(self, other: object) -> int | None:
+        if not isinstance(other, datetime):
+            return None
+        if datetime.__lt__(self, other):
+            return -1
+        if datetime.__gt__(self, other):
+            return 1
+        return (self._sub > getattr(other, "_sub", 0)) - (self._sub < getattr(other, "_sub", 0))
+
+    def __lt__(self, other: object) -> bool:
+        c = self._cmp(other)
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other: object) -> bool:
+        c = self._cmp(other)
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other: object) -> bool:
+        c = self._cmp(other)
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other: object) -> bool:
+        c = self._cmp(other)
+        return NotImplemented if c is None else c >= 0
+
+    # -- operations that would otherwise drop the extra digit ---------------------------
+
+    def __add__(self, other: timedelta) -> Timestamp:
+        result = datetime.__add__(self, other)
+        if result is NotImplemented:
+            return NotImplemented
+        return _make(result, self._sub)
+
+    __radd__ = __add__
+
+    @overload  # type: ignore[override]
+    def __sub__(self, other: timedelta) -> Timestamp: ...
+    @overload
+    def __sub__(self, other: datetime) -> timedelta: ...
+
+    def __sub__(self, other: Any) -> Any:
+        result = datetime.__sub__(self, other)
+        if isinstance(result, datetime):
+            return _make(result, self._sub)
+        return result
+
+    def replace(self, *args: Any, **kwargs: Any) -> Timestamp:  # type: ignore[override]
+        """Like ``datetime.replace``; keeps the extra digit."""
+        return _make(datetime.replace(self, *args, **kwargs), self._sub)
+
+    def astimezone(self, tz: tzinfo | None = None) -> Timestamp:
+        """Like ``datetime.astimezone``; keeps the extra digit."""
+        return _make(datetime.astimezone(self, tz), self._sub)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        return (_restore, (format_timestamp(self),))
+
+    def __repr__(self) -> str:
+        return f"Timestamp.parse({format_timestamp(self)!r})"
+
+    def __str__(self) -> str:
+        return format_timestamp(self)
+
+
+def _make(value: datetime, sub: int) -> Timestamp:
+    ts = Timestamp(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo,
+        fold=value.fold,
+    )
+    if sub:
+        ts._sub = sub
+    return ts
+
+
+def _restore(text: str) -> Timestamp:
+    return parse_timestamp(text)
+
+
+_from_iso = Timestamp.fromisoformat
+
+
+def parse_timestamp(text: str) -> Timestamp:
+    """Parse .NET's round-trip form (``Z``, an offset, or no suffix).
+
+    Raises:
+        ValueError: The text is not in that form or is not a real date.
+    """
+    m = _FORM.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a .NET round-trip date: {text[:64]!r}")
+    ts = _from_iso(text)  # Python 3.11 truncates past the 6th fractional digit
+    frac = m.group(1)
+    if frac is not None and len(frac) == 7 and frac[6] != "0":
+        ts._sub = ord(frac[6]) - 48
+    suffix = m.group(2)
+    if suffix == "+00:00" or suffix == "-00:00":
+        ts = ts.replace(tzinfo=PLUS_ZERO)
+    return ts
+
+
+def format_timestamp(value: datetime) -> str:
+    """Write a ``datetime`` as .NET does: up to 7 digits, trailing zeros trimmed.
+
+    Raises:
+        ValueError: The offset is not a whole number of minutes (.NET cannot hold it).
+    """
+    text = (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
+    frac = value.microsecond * 10 + getattr(value, "_sub", 0)
+    if frac:
+        text += ("." + f"{frac:07d}").rstrip("0")
+    tz = value.tzinfo
+    if tz is None:
+        return text
+    if tz is timezone.utc:
+        return text + "Z"
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if offset.microseconds or offset.seconds % 60:
+        raise ValueError(f"offset {offset} is not a whole number of minutes")
+    if not offset and tz is not PLUS_ZERO:
+        return text + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{mins:02d}"

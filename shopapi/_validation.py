@@ -1,0 +1,117 @@
+"""Checking a model against the help page's constraints before anything is sent.
+
+The server would refuse these with a 400 after a round trip, or worse, an XML body
+could not even be written. Checking first reports every offending field at once, by its
+wire name, and costs no request.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from ._exceptions import FieldError, ValidationError
+from ._fields import Kind, WireField, xml_order
+
+__all__ = ["field_errors", "utf16_length", "validate"]
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+#: Characters XML 1.0 cannot carry (its ``Char`` production, negated).
+XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+Format = Literal["json", "xml"]
+
+
+def utf16_length(text: str) -> int:
+    """The length .NET's ``MaxLength`` sees: UTF-16 code units, not code points."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _check_field(f: WireField, value: object, fmt: Format | None) -> str | None:
+    if value is None:
+        if f.required:
+            return "is required"
+        return None
+    kind = f.kind
+    if kind is Kind.STR:
+        if not isinstance(value, str):
+            return f"must be a string, not {type(value).__name__}"
+        if _SURROGATE.search(value):
+            return "holds a lone surrogate, which no UTF-8 body can carry"
+        if f.max_length is not None and (n := utf16_length(value)) > f.max_length:
+            return f"is {n} characters long; the maximum is {f.max_length}"
+        if fmt == "xml" and (m := XML_ILLEGAL.search(value)):
+            return (
+                f"holds character U+{ord(m.group()):04X} at index {m.start()}, "
+                "which XML 1.0 cannot carry (send it as JSON instead)"
+            )
+    elif kind is Kind.INT:
+        if type(value) is bool or not isinstance(value, int):
+            return f"must be an int, not {type(value).__name__}"
+        if not INT32_MIN <= value <= INT32_MAX:
+            return f"{value} is outside the 32-bit range of a .NET int"
+    elif kind is Kind.BOOL:
+        if not isinstance(value, bool):
+            return f"must be a bool, not {type(value).__name__}"
+    elif kind is Kind.TIMESTAMP:
+        if not isinstance(value, datetime):
+            return f"must be a datetime, not {type(value).__name__}"
+        offset = value.utcoffset()
+        if offset is not None and (offset.seconds % 60 or offset.microseconds):
+            return f"has offset {offset}; .NET offsets are whole minutes"
+    elif kind is Kind.ENUM:
+        assert f.enum is not None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return f"must be a {f.enum.__name__}, int or str, not {type(value).__name__}"
+        if isinstance(value, int) and not isinstance(value, f.enum):
+            if not INT32_MIN <= value <= INT32_MAX:
+                return f"{value} is outside the 32-bit range of a .NET enum"
+            if fmt == "xml" and value not in f.enum._value2member_map_:
+                return (
+                    f"{value} is a {f.enum.__name__} value unknown to this client, "
+                    "so its XML name is unknown"
+                )
+        if isinstance(value, str) and fmt == "json" and value not in f.enum.__members__:
+            return (
+                f"{value!r} is a {f.enum.__name__} name unknown to this client, "
+                "so its JSON integer is unknown"
+            )
+    return None
+
+
+def field_errors(obj: object, *, fmt: Format | None = None) -> list[FieldError]:
+    """Every constraint ``obj`` breaks, in wire (XML) order; empty when it is valid.
+
+    Args:
+        obj: A model instance.
+        fmt: Also check what only one format cannot carry: ``"xml"`` (illegal
+            characters, enum integers without a known name) or ``"json"`` (enum names
+            without a known integer).
+    """
+    errors = []
+    for f in xml_order(type(obj)):
+        message = _check_field(f, getattr(obj, f.name), fmt)
+        if message is not None:
+            errors.append(FieldError(f.wire, message))
+    return errors
+
+
+def validate(obj: object, *, fmt: Format | None = None) -> None:
+    """Raise :class:`ValidationError` naming every field of ``obj`` that breaks a rule.
+
+    Args:
+        obj: A model instance.
+        fmt: As for :func:`field_errors`.
+
+    Raises:
+        ValidationError: At least one field is invalid.
+    """
+    errors = field_errors(obj, fmt=fmt)
+    if errors:
+        raise ValidationError(errors, type_name=type(obj).__name__)

@@ -1,0 +1,298 @@
+"""JSON as Json.NET writes and reads it.
+
+Use :class:`JsonCodec`, or :func:`configure_converter` to teach a cattrs converter the
+same rules (``converter.unstructure(model)`` then gives the dict Json.NET would write).
+"""
+
+from __future__ import annotations
+
+import codecs as _stdlib_codecs
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import cattrs
+import orjson
+
+from .._enums import enum_to_int
+from .._exceptions import DecodeError
+from .._fields import Kind, WireField, json_order
+from .._timestamps import Timestamp, format_timestamp, parse_timestamp
+from ._base import compile_function, is_model, list_item_type, raise_invalid
+
+__all__ = ["JsonCodec", "configure_converter", "make_converter"]
+
+T = TypeVar("T")
+MEDIA_TYPE = "application/json"
+
+# Json.NET escapes these three beyond what orjson does (and writes all else raw UTF-8).
+_JSONNET_ESCAPES = (
+    (b"\xc2\x85", b"\\u0085"),
+    (b"\xe2\x80\xa8", b"\\u2028"),
+    (b"\xe2\x80\xa9", b"\\u2029"),
+)
+
+_TYPE_NAMES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+def _describe(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _bad(wire: str, expected: str, value: object) -> DecodeError:
+    return DecodeError(
+        f"expected {expected}, got {_describe(value)}", media_type=MEDIA_TYPE, field=wire
+    )
+
+
+def _structure_timestamp(value: object, wire: str = "<date>") -> Timestamp:
+    if type(value) is not str:
+        raise _bad(wire, "a date string", value)
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise DecodeError(str(exc), media_type=MEDIA_TYPE, field=wire) from None
+
+
+def _structure_enum(enum_cls: Any, value: object, wire: str) -> Any:
+    if type(value) is int:
+        return enum_cls._value2member_map_.get(value, value)
+    if type(value) is str:
+        # Json.NET reads enum names too (case-insensitively); the server writes integers,
+        # so a name this client does not know cannot be written back and is refused.
+        for name, member in enum_cls.__members__.items():
+            if name.lower() == value.lower():
+                return member
+        raise DecodeError(
+            f"{value!r} is not a {enum_cls.__name__} name this client knows",
+            media_type=MEDIA_TYPE,
+            field=wire,
+        )
+    raise _bad(wire, f"a {enum_cls.__name__} integer", value)
+
+
+def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """Generate ``model -> dict`` in Json.NET order, with the scalar rules inlined."""
+    fields = json_order(cls)
+    ns: dict[str, Any] = {"_fmt": format_timestamp, "_enum_int": enum_to_int}
+    lines = ["def unstructure(o):"]
+    items = []
+    for i, f in enumerate(fields):
+        v = f"v{i}"
+        lines.append(f"    {v} = o.{f.name}")
+        if f.kind is Kind.TIMESTAMP:
+            items.append(f"{f.wire!r}: None if {v} is None else _fmt({v})")
+        elif f.kind is Kind.ENUM:
+            ns[f"_E{i}"] = f.enum
+            lines.append(f"    if type({v}) is not int and type({v}) is not _E{i}:")
+            lines.append(f"        {v} = _enum_int(_E{i}, {v})")
+            items.append(f"{f.wire!r}: {v}")
+        elif f.kind is Kind.STR:
+            lines.append(f"    if {v} is not None and type({v}) is not str: raise TypeError({f.wire!r})")
+            items.append(f"{f.wire!r}: {v}")
+        elif f.kind is Kind.INT:
+            lines.append(f"    if {v} is not None and type({v}) is not int: raise TypeError({f.wire!r})")
+            items.append(f"{f.wire!r}: {v}")
+        else:  # BOOL
+            lines.append(f"    if {v} is not None and type({v}) is not bool: raise TypeError({f.wire!r})")
+            items.append(f"{f.wire!r}: {v}")
+    lines.append("    return {" + ", ".join(items) + "}")
+    return compile_function("unstructure", "\n".join(lines) + "\n", ns)
+
+
+def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
+    """Generate ``dict -> model``: lenient on absence and extras, strict on types."""
+    fields = json_order(cls)
+    ns: dict[str, Any] = {
+        "_cls": cls,
+        "_bad": _bad,
+        "_ts": _structure_timestamp,
+        "_enum": _structure_enum,
+        "_DecodeError": DecodeError,
+        "_MT": MEDIA_TYPE,
+        "_describe": _describe,
+    }
+    lines = [
+        "def structure(d, _type=None):",
+        "    if type(d) is not dict:",
+        f"        raise _DecodeError('expected an object for {cls.__name__}, got ' + _describe(d), media_type=_MT)",
+        "    g = d.get",
+    ]
+    kwargs = []
+    for i, f in enumerate(fields):
+        v = f"v{i}"
+        w = repr(f.wire)
+        lines.append(f"    {v} = g({w})")
+        if f.required:
+            lines.append(f"    if {v} is None:")
+            lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
+        if f.kind is Kind.STR:
+            lines.append(f"    if {v} is not None and type({v}) is not str: raise _bad({w}, 'a string or null', {v})")
+        elif f.kind is Kind.INT:
+            lines.append(f"    if {v} is not None and type({v}) is not int: raise _bad({w}, 'an integer or null', {v})")
+        elif f.kind is Kind.BOOL:
+            lines.append(f"    if {v} is not None and type({v}) is not bool: raise _bad({w}, 'a boolean or null', {v})")
+        elif f.kind is Kind.TIMESTAMP:
+            lines.append(f"    if {v} is not None: {v} = _ts({v}, {w})")
+        else:
+            ns[f"_E{i}"] = f.enum
+            lines.append(f"    if {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
+        kwargs.append(f"{f.name}={v}")
+    lines.append("    return _cls(" + ", ".join(kwargs) + ")")
+    return compile_function("structure", "\n".join(lines) + "\n", ns)
+
+
+def configure_converter(converter: cattrs.BaseConverter) -> None:
+    """Teach ``converter`` Json.NET's rules for shopapi's models.
+
+    The rules:
+
+    * Property order is Json.NET's: a class's own properties before its base class's
+      (``ExternalKey`` ... ``Note``, then ``Id`` ... ``ChannelId``).
+    * Names are the wire names from the field metadata (``PlatformKindEnumValue``).
+    * Enums are integers. An unknown integer is kept as an ``int`` and written back
+      as-is; an unknown *name* (read from XML) has no integer and is refused.
+      Known names are read too, case-insensitively, as Json.NET does.
+    * Dates use .NET's round-trip form with up to 7 fractional digits, trailing zeros
+      trimmed; ``Z`` for UTC, an offset for local times, no suffix for unspecified.
+    * ``None`` is written as ``null``. On reading, ``null`` and a missing property both
+      mean ``None``; unknown properties are ignored; a wrong type is a
+      :class:`~shopapi.DecodeError` naming the property.
+    * Strings go out raw as UTF-8, with Json.NET's escapes (``\\u2028``, ``\\u2029`` and
+      ``\\u0085`` on top of the usual ones); that part lives in :class:`JsonCodec`.
+
+    The model hooks inline the scalar rules for speed; they do not call back into the
+    converter per field.
+    """
+    converter.register_unstructure_hook(datetime, format_timestamp)
+    converter.register_structure_hook(Timestamp, lambda v, _: _structure_timestamp(v))
+    converter.register_unstructure_hook_factory(is_model, _unstructure_fn)
+    converter.register_structure_hook_factory(is_model, _structure_fn)
+
+
+def make_converter() -> cattrs.Converter:
+    """A fresh cattrs converter configured by :func:`configure_converter`."""
+    converter = cattrs.Converter()
+    configure_converter(converter)
+    return converter
+
+
+_DEFAULT_CONVERTER = make_converter()
+
+
+def _position(exc: orjson.JSONDecodeError) -> str:
+    return f"line {exc.lineno}, column {exc.colno}"
+
+
+def _to_text_if_bom(data: bytes) -> bytes | str:
+    if data[:3] == _stdlib_codecs.BOM_UTF8:
+        return data[3:]
+    if data[:4] in (_stdlib_codecs.BOM_UTF32_LE, _stdlib_codecs.BOM_UTF32_BE):
+        return data.decode("utf-32")
+    if data[:2] in (_stdlib_codecs.BOM_UTF16_LE, _stdlib_codecs.BOM_UTF16_BE):
+        return data.decode("utf-16")
+    return data
+
+
+class JsonCodec:
+    """``application/json`` as Json.NET writes it.
+
+    Args:
+        pretty: Indent like the API's help page (Json.NET ``Formatting.Indented``).
+            The default is compact, for the wire.
+        converter: A cattrs converter already set up by :func:`configure_converter`;
+            a shared default is used when omitted.
+    """
+
+    media_type = MEDIA_TYPE
+
+    def __init__(self, *, pretty: bool = False, converter: cattrs.BaseConverter | None = None):
+        self.pretty = pretty
+        self._converter = converter if converter is not None else _DEFAULT_CONVERTER
+        self._option = orjson.OPT_INDENT_2 if pretty else 0
+        self._unstructure: dict[type, Callable[[Any], Any]] = {}
+        self._structure: dict[Any, Callable[[Any, Any], Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"JsonCodec(pretty={self.pretty})"
+
+    def encode(self, obj: Any) -> bytes:
+        """Render ``obj`` as Json.NET would.
+
+        Raises:
+            ValidationError: A field cannot be written as JSON (wrong type, an enum name
+                with no known integer, a lone surrogate).
+        """
+        try:
+            fn = self._unstructure[type(obj)]
+        except KeyError:
+            fn = self._unstructure[type(obj)] = self._converter.get_unstructure_hook(type(obj))
+        try:
+            data = orjson.dumps(fn(obj), option=self._option)
+        except Exception as exc:  # noqa: BLE001 - re-raised as ValidationError
+            raise_invalid(obj, "json", exc)
+            raise  # unreachable: raise_invalid always raises
+        for raw, escaped in _JSONNET_ESCAPES:
+            if raw in data:
+                data = data.replace(raw, escaped)
+        return data
+
+    def decode(self, data: bytes, cls: type[T]) -> T:
+        """Read ``data`` as ``cls`` (a model class or ``list[Model]``).
+
+        Raises:
+            DecodeError: Empty or malformed JSON, the wrong shape, or a field of the
+                wrong type; the error names the field or the position.
+        """
+        if not data or not data.strip():
+            raise DecodeError("empty body", media_type=MEDIA_TYPE)
+        try:
+            value = orjson.loads(_to_text_if_bom(data))
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(
+                f"malformed JSON: {exc.msg}", media_type=MEDIA_TYPE, position=_position(exc)
+            ) from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+        return self.structure(value, cls)
+
+    def structure(self, value: Any, cls: type[T]) -> T:
+        """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``)."""
+        item = list_item_type(cls)
+        if item is not None:
+            if type(value) is not list:
+                raise DecodeError(
+                    f"expected an array of {item.__name__}, got {_describe(value)}",
+                    media_type=MEDIA_TYPE,
+                )
+            fn = self._structure_hook(item)
+            out = []
+            for index, element in enumerate(value):
+                try:
+                    out.append(fn(element, item))
+                except DecodeError as exc:
+                    raise DecodeError(
+                        str(exc.args[0]) if exc.args else "invalid item",
+                        media_type=MEDIA_TYPE,
+                        field=f"[{index}]",
+                    ) from None
+            return out  # type: ignore[return-value]
+        result: T = self._structure_hook(cls)(value, cls)
+        return result
+
+    def _structure_hook(self, cls: Any) -> Callable[[Any, Any], Any]:
+        try:
+            return self._structure[cls]
+        except KeyError:
+            if not is_model(cls):
+                raise TypeError(f"{cls!r} is not a shopapi model") from None
+            fn = self._structure[cls] = self._converter.get_structure_hook(cls)
+            return fn

@@ -1,0 +1,431 @@
+"""XML as .NET's ``XmlSerializer`` writes and reads it.
+
+Use :class:`XmlCodec`, or :func:`configure_converter` to teach a cattrs converter the
+same rules (``converter.unstructure(model)`` then gives the XML document text, and
+``converter.structure(element, Model)`` reads an lxml element).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import cattrs
+from lxml import etree
+
+from .._enums import enum_to_name
+from .._exceptions import DecodeError
+from .._fields import Kind, xml_order
+from .._timestamps import Timestamp, format_timestamp, parse_timestamp
+from .._validation import XML_ILLEGAL
+from ._base import compile_function, is_model, list_item_type, raise_invalid
+
+__all__ = ["XmlCodec", "configure_converter", "make_converter", "parse_document"]
+
+T = TypeVar("T")
+MEDIA_TYPE = "application/xml"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSD = "http://www.w3.org/2001/XMLSchema"
+_NIL = f"{{{XSI}}}nil"
+_NS_DECL = f' xmlns:xsd="{XSD}" xmlns:xsi="{XSI}"'
+_INT = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*", re.ASCII)
+_BOOL = {"true": True, "1": True, "false": False, "0": False}
+
+#: Refuse bodies larger than this before parsing (bytes).
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+
+
+def _escape(text: str) -> str:
+    # XmlWriter escapes & < > in text; \r is written as a character reference so that
+    # the reader's line-end normalisation cannot turn it into \n.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#xD;")
+    return text
+
+
+def _bad(wire: str, message: str) -> DecodeError:
+    return DecodeError(message, media_type=MEDIA_TYPE, field=wire)
+
+
+def _text(el: Any, wire: str) -> str | None:
+    """An element's text; ``None`` for ``xsi:nil``; ``""`` for an empty element."""
+    t = el.text
+    if len(el):
+        raise _bad(wire, "expected text, got child elements")
+    if t is None:
+        nil = el.get(_NIL)
+        if nil == "true" or nil == "1":
+            return None
+        return ""
+    return t  # type: ignore[no-any-return]
+
+
+def _int(el: Any, wire: str) -> int | None:
+    t = _text(el, wire)
+    if t is None:
+        return None
+    if _INT.fullmatch(t) is None:
+        raise _bad(wire, f"expected an integer, got {t[:40]!r}")
+    return int(t)
+
+
+def _bool(el: Any, wire: str) -> bool | None:
+    t = _text(el, wire)
+    if t is None:
+        return None
+    value = _BOOL.get(t.strip(" \t\r\n"))
+    if value is None:
+        raise _bad(wire, f"expected true or false, got {t[:40]!r}")
+    return value
+
+
+def _timestamp(el: Any, wire: str) -> Timestamp | None:
+    t = _text(el, wire)
+    if t is None:
+        return None
+    try:
+        return parse_timestamp(t.strip(" \t\r\n"))
+    except ValueError as exc:
+        raise _bad(wire, str(exc)) from None
+
+
+def _enum(enum_cls: Any, el: Any, wire: str) -> Any:
+    t = _text(el, wire)
+    if t is None or not t.strip():
+        raise _bad(wire, f"expected a {enum_cls.__name__} name")
+    # A name this client does not know is kept as a str and written back unchanged.
+    return enum_cls.__members__.get(t, t)
+
+
+def _children_fn(cls: type) -> Callable[[Any, str], str]:
+    """Generate ``(model, newline_and_indent) -> child elements`` in XmlSerializer order."""
+    ns: dict[str, Any] = {"_esc": _escape, "_fmt": format_timestamp, "_name": enum_to_name}
+    lines = ["def children(o, nl):"]
+    pieces = []
+    for i, f in enumerate(xml_order(cls)):
+        v, tag = f"v{i}", f.wire
+        nil = f"nl + '<{tag} xsi:nil=\"true\" />'"
+        lines.append(f"    {v} = o.{f.name}")
+        if f.kind is Kind.STR:
+            lines.append(f"    if {v} is None: {v} = ''")
+            lines.append(f"    elif type({v}) is not str: raise TypeError({tag!r})")
+            lines.append(f"    elif {v}: {v} = nl + '<{tag}>' + _esc({v}) + '</{tag}>'")
+            lines.append(f"    else: {v} = nl + '<{tag} />'")
+        else:
+            if f.kind is Kind.INT:
+                check = f"type({v}) is int"
+                text = f"str({v})"
+            elif f.kind is Kind.BOOL:
+                check = f"type({v}) is bool"
+                text = f"('true' if {v} else 'false')"
+            elif f.kind is Kind.TIMESTAMP:
+                ns["_datetime"] = datetime
+                check = f"isinstance({v}, _datetime)"
+                text = f"_fmt({v})"
+            else:
+                ns[f"_E{i}"] = f.enum
+                check = "True"
+                text = f"_name(_E{i}, {v})"
+            # A null Nullable<T> is xsi:nil; a "not set" non-nullable value is left out.
+            none = nil if f.nullable else "''"
+            if f.required:
+                lines.append(f"    if {v} is None: raise TypeError({tag!r})")
+            lines.append(f"    if {v} is None: {v} = {none}")
+            lines.append(f"    elif {check}: {v} = nl + '<{tag}>' + {text} + '</{tag}>'")
+            lines.append(f"    else: raise TypeError({tag!r})")
+        pieces.append(v)
+    lines.append("    return ''.join((" + ", ".join(pieces) + ",))")
+    return compile_function("children", "\n".join(lines) + "\n", ns)
+
+
+def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
+    """Generate ``lxml element -> model``: any order, extras ignored, strict on types."""
+    ns: dict[str, Any] = {
+        "_cls": cls,
+        "_str": _text,
+        "_int": _int,
+        "_bool": _bool,
+        "_ts": _timestamp,
+        "_enum": _enum,
+        "_DecodeError": DecodeError,
+        "_MT": MEDIA_TYPE,
+    }
+    name = cls.__name__
+    lines = [
+        "def structure(root, _type=None):",
+        f"    if root.tag != {name!r}:",
+        f"        raise _DecodeError('expected a <{name}> root element, got <' + str(root.tag) + '>', media_type=_MT)",
+        "    els = {}",
+        "    for el in root:",
+        "        els[el.tag] = el",
+        "    g = els.get",
+    ]
+    reader = {Kind.STR: "_str", Kind.INT: "_int", Kind.BOOL: "_bool", Kind.TIMESTAMP: "_ts"}
+    kwargs = []
+    for i, f in enumerate(xml_order(cls)):
+        v, w = f"v{i}", repr(f.wire)
+        lines.append(f"    {v} = g({w})")
+        if f.kind is Kind.ENUM:
+            ns[f"_E{i}"] = f.enum
+            call = f"_enum(_E{i}, {v}, {w})"
+        else:
+            call = f"{reader[f.kind]}({v}, {w})"
+        lines.append(f"    if {v} is not None: {v} = {call}")
+        if f.required:
+            lines.append(f"    if {v} is None:")
+            lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
+        kwargs.append(f"{f.name}={v}")
+    lines.append("    return _cls(" + ", ".join(kwargs) + ")")
+    return compile_function("structure", "\n".join(lines) + "\n", ns)
+
+
+_children_cache: dict[type, Callable[[Any, str], str]] = {}
+
+
+def _children_hook(cls: type) -> Callable[[Any, str], str]:
+    try:
+        return _children_cache[cls]
+    except KeyError:
+        fn = _children_cache[cls] = _children_fn(cls)
+        return fn
+
+
+def _document_fn(cls: type) -> Callable[[Any], str]:
+    children = _children_hook(cls)
+    head = f"<{cls.__name__}{_NS_DECL}>"
+    tail = f"</{cls.__name__}>"
+
+    def unstructure(obj: Any, pretty: bool = False) -> str:
+        if pretty:
+            return head + children(obj, "\n  ") + "\n" + tail
+        return head + children(obj, "") + tail
+
+    return unstructure
+
+
+def configure_converter(converter: cattrs.BaseConverter) -> None:
+    """Teach ``converter`` XmlSerializer's rules for shopapi's models.
+
+    The rules:
+
+    * The root element is named after the class (``<MessageConversationChanges>``) and
+      declares ``xmlns:xsd`` and ``xmlns:xsi``; no XML declaration, as ASP.NET's
+      formatter writes none. List endpoints use an ``ArrayOf<Class>`` root.
+    * Members come base class first (``Id`` ... ``ChannelId``, then ``ExternalKey`` ...
+      ``Note``), named by their wire names.
+    * Enums are written by name. An unknown name is kept as a ``str`` and written back
+      as-is; an unknown *integer* (read from JSON) has no name and is refused.
+    * Dates use .NET's round-trip form (see the JSON rules); booleans are ``true`` and
+      ``false``.
+    * A null ``int?``/``DateTime?``/``bool?`` is ``<Field xsi:nil="true" />``; a null
+      string is left out; an empty string is ``<Field />``.
+    * Text escapes ``&``, ``<`` and ``>``; ``\\r`` goes out as ``&#xD;`` so that the
+      reader's line-end normalisation cannot turn it into ``\\n``. Characters XML 1.0
+      cannot carry are refused with a :class:`~shopapi.ValidationError`.
+    * On reading, any element order is accepted, unknown elements are ignored, and
+      ``xsi:nil``, a missing element and (for strings) nil all mean ``None``.
+
+    Reading is hardened in :func:`parse_document`: no DTDs, no entities, no network,
+    bounded size and depth.
+    """
+    converter.register_unstructure_hook(datetime, format_timestamp)
+    converter.register_structure_hook(
+        Timestamp, lambda v, _: parse_timestamp(v.strip() if isinstance(v, str) else v)
+    )
+    converter.register_unstructure_hook_factory(is_model, _document_fn)
+    converter.register_structure_hook_factory(is_model, _structure_fn)
+
+
+def make_converter() -> cattrs.Converter:
+    """A fresh cattrs converter configured by :func:`configure_converter`."""
+    converter = cattrs.Converter()
+    configure_converter(converter)
+    return converter
+
+
+_DEFAULT_CONVERTER = make_converter()
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers must not be shared across threads; one per thread, made once.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+    return parser
+
+
+def parse_document(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
+    """Parse untrusted XML into its root element, refusing anything dangerous.
+
+    No DTD (so no entity of any kind), no network, no file, at most ``max_size``
+    bytes, and libxml2's default depth limit.
+
+    Raises:
+        DecodeError: The body is empty, too large, malformed, or carries a DTD.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise DecodeError(f"expected bytes, got {type(data).__name__}", media_type=MEDIA_TYPE)
+    if len(data) > max_size:
+        raise DecodeError(
+            f"body of {len(data)} bytes exceeds the {max_size}-byte limit", media_type=MEDIA_TYPE
+        )
+    if not bytes(data).strip():
+        raise DecodeError("empty body", media_type=MEDIA_TYPE)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        raise DecodeError(
+            f"malformed XML: {exc.msg}",
+            media_type=MEDIA_TYPE,
+            position=f"line {line}, column {column}",
+        ) from None
+    except (ValueError, etree.LxmlError) as exc:
+        raise DecodeError(f"malformed XML: {exc}", media_type=MEDIA_TYPE) from None
+    if root is None:
+        raise DecodeError("no root element", media_type=MEDIA_TYPE)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise DecodeError("DTDs are refused (no entities are ever expanded)", media_type=MEDIA_TYPE)
+    return root
+
+
+class XmlCodec:
+    """``application/xml`` as .NET's XmlSerializer writes it.
+
+    Args:
+        pretty: Indent like the API's help page. The default is compact, for the wire.
+        converter: A cattrs converter already set up by :func:`configure_converter`;
+            a shared default is used when omitted.
+        max_size: The largest body :meth:`decode` will parse, in bytes.
+    """
+
+    media_type = MEDIA_TYPE
+
+    def __init__(
+        self,
+        *,
+        pretty: bool = False,
+        converter: cattrs.BaseConverter | None = None,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ):
+        self.pretty = pretty
+        self.max_size = max_size
+        self._converter = converter if converter is not None else _DEFAULT_CONVERTER
+        self._unstructure: dict[type, Callable[..., str]] = {}
+        self._structure: dict[Any, Callable[[Any, Any], Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"XmlCodec(pretty={self.pretty})"
+
+    def encode(self, obj: Any) -> bytes:
+        """Render ``obj`` (a model, or a list of models) as XmlSerializer would.
+
+        Raises:
+            ValidationError: A field cannot be written as XML (a character XML 1.0
+                cannot carry, an enum integer with no known name, a wrong type).
+        """
+        try:
+            if type(obj) is list:
+                text = self._encode_list(obj)
+            else:
+                try:
+                    fn = self._unstructure[type(obj)]
+                except KeyError:
+                    fn = self._unstructure[type(obj)] = self._converter.get_unstructure_hook(
+                        type(obj)
+                    )
+                text = fn(obj, self.pretty)
+            if XML_ILLEGAL.search(text) is not None:
+                raise ValueError("a character XML 1.0 cannot carry")
+            return text.encode("utf-8")
+        except Exception as exc:  # noqa: BLE001 - re-raised as ValidationError
+            bad = obj if type(obj) is not list else _first_invalid(obj)
+            raise_invalid(bad, "xml", exc)
+            raise  # unreachable
+
+    def _encode_list(self, items: list[Any]) -> str:
+        if not items:
+            raise ValueError("an empty list has no element type; nothing to name the root")
+        cls = type(items[0])
+        name = cls.__name__
+        children = _children_hook(cls)
+        if any(type(x) is not cls for x in items):
+            raise TypeError("a list must hold one model type")
+        head = f"<ArrayOf{name}{_NS_DECL}>"
+        tail = f"</ArrayOf{name}>"
+        if self.pretty:
+            body = "".join(
+                f"\n  <{name}>" + children(x, "\n    ") + f"\n  </{name}>" for x in items
+            )
+            return head + body + "\n" + tail
+        return head + "".join(f"<{name}>" + children(x, "") + f"</{name}>" for x in items) + tail
+
+    def encode_empty_list(self, cls: type) -> bytes:
+        """The empty ``ArrayOf<cls>`` document (a list alone cannot name its type)."""
+        return f"<ArrayOf{cls.__name__}{_NS_DECL} />".encode()
+
+    def decode(self, data: bytes, cls: type[T]) -> T:
+        """Read ``data`` as ``cls`` (a model class or ``list[Model]``).
+
+        Raises:
+            DecodeError: Empty, oversized, malformed or dangerous XML, the wrong root,
+                or a field of the wrong type; the error names the field or position.
+        """
+        root = parse_document(data, max_size=self.max_size)
+        item = list_item_type(cls)
+        if item is None:
+            result: T = self._structure_hook(cls)(root, cls)
+            return result
+        expected = f"ArrayOf{item.__name__}"
+        if root.tag != expected:
+            raise DecodeError(
+                f"expected an <{expected}> root element, got <{root.tag}>", media_type=MEDIA_TYPE
+            )
+        fn = self._structure_hook(item)
+        out = []
+        for index, element in enumerate(root):
+            try:
+                out.append(fn(element, item))
+            except DecodeError as exc:
+                raise DecodeError(
+                    str(exc.args[0]), media_type=MEDIA_TYPE, field=f"[{index}]"
+                ) from None
+        return out  # type: ignore[return-value]
+
+    def _structure_hook(self, cls: Any) -> Callable[[Any, Any], Any]:
+        try:
+            return self._structure[cls]
+        except KeyError:
+            if not is_model(cls):
+                raise TypeError(f"{cls!r} is not a shopapi model") from None
+            fn = self._structure[cls] = self._converter.get_structure_hook(cls)
+            return fn
+
+
+def _first_invalid(items: list[Any]) -> Any:
+    from .._validation import field_errors
+
+    for item in items:
+        if not is_model(type(item)) or field_errors(item, fmt="xml"):
+            return item
+    return items[0] if items else items
