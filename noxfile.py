@@ -34,8 +34,16 @@ def typecheck(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """Long Hypothesis campaigns (100,000+ examples per decoder); not in the default run."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-q", "-m", "fuzz", "-p", "no:cacheprovider", *session.posargs,
-                env={"SHOPAPI_FUZZ": "1"})
+    session.run(
+        "pytest",
+        "-q",
+        "-m",
+        "fuzz",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"SHOPAPI_FUZZ": "1"},
+    )
 
 
 @nox.session

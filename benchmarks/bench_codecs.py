@@ -20,11 +20,17 @@ from pathlib import Path
 import orjson
 from lxml import etree
 
-from shopapi import JsonCodec, MessageConversation, MessageConversationChanges, PlatformKindEnum, XmlCodec
+from shopapi import (
+    JsonCodec,
+    MessageConversation,
+    MessageConversationChanges,
+    PlatformKindEnum,
+    XmlCodec,
+)
 from shopapi._timestamps import format_timestamp, parse_timestamp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import HEADER, compare  # noqa: E402
+from _harness import HEADER, compare
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -54,7 +60,9 @@ def json_floor_encode(o: MessageConversationChanges) -> bytes:
             "Note": o.note,
             "Id": o.id,
             "CreationDate": f(o.creation_date) if o.creation_date is not None else None,
-            "LastActivityDate": f(o.last_activity_date) if o.last_activity_date is not None else None,
+            "LastActivityDate": f(o.last_activity_date)
+            if o.last_activity_date is not None
+            else None,
             "FinishedDate": f(o.finished_date) if o.finished_date is not None else None,
             "CustomerId": o.customer_id,
             "CustomerName": o.customer_name,
@@ -109,14 +117,32 @@ def json_floor_decode(data: bytes) -> MessageConversation:
 
 
 XML_ORDER = [
-    ("Id", "id"), ("CreationDate", "creation_date"), ("LastActivityDate", "last_activity_date"),
-    ("FinishedDate", "finished_date"), ("CustomerId", "customer_id"), ("CustomerName", "customer_name"),
-    ("Rating", "rating"), ("ConversationType", "conversation_type"), ("OrderId", "order_id"),
-    ("OrderCode", "order_code"), ("TicketId", "ticket_id"), ("TicketCode", "ticket_code"),
-    ("ShopId", "shop_id"), ("EmployeeId", "employee_id"), ("PlatformKindEnumValue", "platform_kind_enum_value"),
-    ("ChannelId", "channel_id"), ("ExternalKey", "external_key"), ("CustomerEmail", "customer_email"),
-    ("CustomerPhone", "customer_phone"), ("UserAgent", "user_agent"), ("HostName", "host_name"),
-    ("PathName", "path_name"), ("Platform", "platform"), ("Url", "url"), ("Realm", "realm"), ("Note", "note"),
+    ("Id", "id"),
+    ("CreationDate", "creation_date"),
+    ("LastActivityDate", "last_activity_date"),
+    ("FinishedDate", "finished_date"),
+    ("CustomerId", "customer_id"),
+    ("CustomerName", "customer_name"),
+    ("Rating", "rating"),
+    ("ConversationType", "conversation_type"),
+    ("OrderId", "order_id"),
+    ("OrderCode", "order_code"),
+    ("TicketId", "ticket_id"),
+    ("TicketCode", "ticket_code"),
+    ("ShopId", "shop_id"),
+    ("EmployeeId", "employee_id"),
+    ("PlatformKindEnumValue", "platform_kind_enum_value"),
+    ("ChannelId", "channel_id"),
+    ("ExternalKey", "external_key"),
+    ("CustomerEmail", "customer_email"),
+    ("CustomerPhone", "customer_phone"),
+    ("UserAgent", "user_agent"),
+    ("HostName", "host_name"),
+    ("PathName", "path_name"),
+    ("Platform", "platform"),
+    ("Url", "url"),
+    ("Realm", "realm"),
+    ("Note", "note"),
 ]
 DATES = {"creation_date", "last_activity_date", "finished_date"}
 
@@ -186,10 +212,27 @@ def main() -> int:
     assert xml_floor_decode(xdata) == xc.decode(xdata, MessageConversation)
 
     results = [
-        compare("JSON encode", lambda: jc.encode(changes), lambda: json_floor_encode(changes), target=1.5),
-        compare("JSON decode", lambda: jc.decode(jdata, MessageConversation), lambda: json_floor_decode(jdata), target=2.0),
-        compare("XML encode", lambda: xc.encode(changes), lambda: xml_floor_encode(changes), target=1.3),
-        compare("XML decode", lambda: xc.decode(xdata, MessageConversation), lambda: xml_floor_decode(xdata), target=1.5),
+        compare(
+            "JSON encode",
+            lambda: jc.encode(changes),
+            lambda: json_floor_encode(changes),
+            target=1.5,
+        ),
+        compare(
+            "JSON decode",
+            lambda: jc.decode(jdata, MessageConversation),
+            lambda: json_floor_decode(jdata),
+            target=2.0,
+        ),
+        compare(
+            "XML encode", lambda: xc.encode(changes), lambda: xml_floor_encode(changes), target=1.3
+        ),
+        compare(
+            "XML decode",
+            lambda: xc.decode(xdata, MessageConversation),
+            lambda: xml_floor_decode(xdata),
+            target=1.5,
+        ),
     ]
     print(HEADER)
     for r in results:

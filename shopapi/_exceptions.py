@@ -165,9 +165,9 @@ class ApiError(ShopApiError):
         if message:
             text += f": {message}"
         if self.model_state:
-            text += " (" + "; ".join(
-                f"{k}: {' '.join(v)}" for k, v in self.model_state.items()
-            ) + ")"
+            text += (
+                " (" + "; ".join(f"{k}: {' '.join(v)}" for k, v in self.model_state.items()) + ")"
+            )
         super().__init__(text)
 
 

@@ -101,9 +101,7 @@ def timestamp(wire: str, *, nullable: bool = True) -> Any:
 
 def enum_field(wire: str, enum_cls: type[enum.IntEnum], *, required: bool = False) -> Any:
     """A .NET enum: an integer in JSON, a name in XML."""
-    return _field(
-        WireSpec(wire, Kind.ENUM, nullable=False, required=required, enum=enum_cls)
-    )
+    return _field(WireSpec(wire, Kind.ENUM, nullable=False, required=required, enum=enum_cls))
 
 
 @cache

@@ -19,7 +19,7 @@ This module is pure: no I/O, no format library.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, SupportsIndex, overload
 
 __all__ = ["PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
@@ -85,9 +85,7 @@ class Timestamp(datetime):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, datetime):
-            return datetime.__eq__(self, other) is True and self._sub == getattr(
-                other, "_sub", 0
-            )
+            return datetime.__eq__(self, other) is True and self._sub == getattr(other, "_sub", 0)
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
@@ -144,7 +142,7 @@ class Timestamp(datetime):
             return _make(result, self._sub)
         return result
 
-    def replace(self, *args: Any, **kwargs: Any) -> Timestamp:  # type: ignore[override]
+    def replace(self, *args: Any, **kwargs: Any) -> Timestamp:
         """Like ``datetime.replace``; keeps the extra digit."""
         return _make(datetime.replace(self, *args, **kwargs), self._sub)
 
@@ -221,7 +219,7 @@ def format_timestamp(value: datetime) -> str:
     tz = value.tzinfo
     if tz is None:
         return text
-    if tz is timezone.utc:
+    if tz is UTC:
         return text + "Z"
     offset = value.utcoffset()
     if offset is None:

@@ -95,7 +95,8 @@ def field_errors(obj: object, *, fmt: Format | None = None) -> list[FieldError]:
             without a known integer).
     """
     errors = []
-    for f in xml_order(type(obj)):
+    cls: type = type(obj)
+    for f in xml_order(cls):
         message = _check_field(f, getattr(obj, f.name), fmt)
         if message is not None:
             errors.append(FieldError(f.wire, message))

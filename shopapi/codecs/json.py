@@ -16,7 +16,7 @@ import orjson
 
 from .._enums import enum_to_int
 from .._exceptions import DecodeError
-from .._fields import Kind, WireField, json_order
+from .._fields import Kind, json_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
 from ._base import compile_function, is_model, list_item_type, raise_invalid
 
@@ -96,13 +96,19 @@ def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
             lines.append(f"        {v} = _enum_int(_E{i}, {v})")
             items.append(f"{f.wire!r}: {v}")
         elif f.kind is Kind.STR:
-            lines.append(f"    if {v} is not None and type({v}) is not str: raise TypeError({f.wire!r})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not str: raise TypeError({f.wire!r})"
+            )
             items.append(f"{f.wire!r}: {v}")
         elif f.kind is Kind.INT:
-            lines.append(f"    if {v} is not None and type({v}) is not int: raise TypeError({f.wire!r})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not int: raise TypeError({f.wire!r})"
+            )
             items.append(f"{f.wire!r}: {v}")
         else:  # BOOL
-            lines.append(f"    if {v} is not None and type({v}) is not bool: raise TypeError({f.wire!r})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not bool: raise TypeError({f.wire!r})"
+            )
             items.append(f"{f.wire!r}: {v}")
     lines.append("    return {" + ", ".join(items) + "}")
     return compile_function("unstructure", "\n".join(lines) + "\n", ns)
@@ -135,11 +141,17 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
             lines.append(f"    if {v} is None:")
             lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
         if f.kind is Kind.STR:
-            lines.append(f"    if {v} is not None and type({v}) is not str: raise _bad({w}, 'a string or null', {v})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not str: raise _bad({w}, 'a string or null', {v})"
+            )
         elif f.kind is Kind.INT:
-            lines.append(f"    if {v} is not None and type({v}) is not int: raise _bad({w}, 'an integer or null', {v})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not int: raise _bad({w}, 'an integer or null', {v})"
+            )
         elif f.kind is Kind.BOOL:
-            lines.append(f"    if {v} is not None and type({v}) is not bool: raise _bad({w}, 'a boolean or null', {v})")
+            lines.append(
+                f"    if {v} is not None and type({v}) is not bool: raise _bad({w}, 'a boolean or null', {v})"
+            )
         elif f.kind is Kind.TIMESTAMP:
             lines.append(f"    if {v} is not None: {v} = _ts({v}, {w})")
         else:
@@ -237,7 +249,7 @@ class JsonCodec:
             fn = self._unstructure[type(obj)] = self._converter.get_unstructure_hook(type(obj))
         try:
             data = orjson.dumps(fn(obj), option=self._option)
-        except Exception as exc:  # noqa: BLE001 - re-raised as ValidationError
+        except Exception as exc:
             raise_invalid(obj, "json", exc)
             raise  # unreachable: raise_invalid always raises
         for raw, escaped in _JSONNET_ESCAPES:
