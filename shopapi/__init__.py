@@ -5,12 +5,14 @@ Models and codecs are pure; the session (aiohttp) sits on top of them.
 
 from __future__ import annotations
 
+from ._client import Limits, ShopApiClient
 from ._enums import PlatformKindEnum
 from ._exceptions import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     ClientError,
+    ConfigurationError,
     ConnectError,
     DecodeError,
     FieldError,
@@ -30,6 +32,7 @@ from ._models import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
+from ._retry import RetryPolicy
 from ._timestamps import Timestamp
 from ._validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
@@ -43,10 +46,12 @@ __all__ = [
     "ClientError",
     "Codec",
     "CodecRegistry",
+    "ConfigurationError",
     "ConnectError",
     "DecodeError",
     "FieldError",
     "JsonCodec",
+    "Limits",
     "MessageConversation",
     "MessageConversationBasicInfo",
     "MessageConversationChanges",
@@ -57,7 +62,9 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseMismatchError",
     "ResponseTooLargeError",
+    "RetryPolicy",
     "ServerError",
+    "ShopApiClient",
     "ShopApiError",
     "Timestamp",
     "TransportError",

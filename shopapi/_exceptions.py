@@ -3,6 +3,7 @@
 The tree::
 
     ShopApiError                    root: catch this to catch everything from shopapi
+    ├── ConfigurationError          a bad option or argument (also a ValueError)
     ├── ValidationError             refused before sending; names every offending field
     ├── DecodeError                 a body that does not parse into the expected type
     │   └── ResponseMismatchError   a well-formed answer about another resource
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientError",
+    "ConfigurationError",
     "ConnectError",
     "DecodeError",
     "FieldError",
@@ -53,6 +55,10 @@ __all__ = [
 
 class ShopApiError(Exception):
     """Root of every error raised by shopapi."""
+
+
+class ConfigurationError(ShopApiError, ValueError):
+    """An option or argument is unusable (a negative timeout, a URL with credentials)."""
 
 
 @attrs.frozen
@@ -212,11 +218,26 @@ class TransportError(ShopApiError):
         self.method = method
         self.url = url
         self.attempts = attempts
-        super().__init__(f"{message} ({method} {url}, after {attempts} attempt(s))")
+        self.reason = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.method} {self.url}, after {self.attempts} attempt(s))"
 
 
 class ConnectError(TransportError):
-    """The connection was refused, reset or dropped."""
+    """The connection was refused, reset or dropped.
+
+    Attributes:
+        request_sent: ``False`` when the request provably never reached the server
+            (the connection was never made), which makes even a POST safe to retry.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, url: str, attempts: int = 1, request_sent: bool
+    ) -> None:
+        self.request_sent = request_sent
+        super().__init__(message, method=method, url=url, attempts=attempts)
 
 
 class RequestTimeoutError(TransportError):

@@ -1,0 +1,402 @@
+"""The async client: sequences the pure pieces over one aiohttp session.
+
+The session (this module) decides nothing itself: requests are built and answers read
+by :mod:`shopapi._protocol`, retries are decided by :func:`shopapi._retry.decide`, and
+aiohttp is spoken to (and its errors translated) only in :mod:`shopapi._transport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import aiohttp
+import attrs
+
+from ._config import check_positive, optional_positive
+from ._exceptions import (
+    ApiError,
+    ConfigurationError,
+    RequestTimeoutError,
+    ShopApiError,
+    TransportError,
+)
+from ._limits import PauseGate, TokenBucket
+from ._models import MessageConversation, MessageConversationChanges
+from ._protocol import (
+    Credentials,
+    Request,
+    api_error,
+    build_update,
+    check_conversation,
+    normalize_base_url,
+    read_answer,
+)
+from ._retry import Retry, RetryBudget, RetryPolicy, decide
+from ._transport import send
+from .codecs import Codec, CodecRegistry, JsonCodec, default_registry
+
+__all__ = ["Limits", "ShopApiClient"]
+
+T = TypeVar("T")
+logger = logging.getLogger("shopapi")
+
+DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
+
+
+def _optional_positive_int(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError(f"{attribute.name} must be None or an int >= 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """Limits shared by every request of one client, single updates and bulk alike.
+
+    Args:
+        rate: Requests per second on average (token bucket), or ``None``.
+        burst: Requests that may go at once when the bucket is full; defaults to the rate.
+        max_concurrency: Requests in flight at once across the client, or ``None``.
+        pause_on_429: When the server answers 429 with ``Retry-After``, make every
+            request of the client wait it out, not only the one that was refused.
+    """
+
+    rate: float | None = attrs.field(default=None, validator=optional_positive)
+    burst: int | None = attrs.field(default=None, validator=_optional_positive_int)
+    max_concurrency: int | None = attrs.field(default=None, validator=_optional_positive_int)
+    pause_on_429: bool = True
+
+
+class _Unlimited:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class ShopApiClient:
+    """An async client for one ShopCtrl tenant.
+
+    Use it as an async context manager, or call :meth:`close`::
+
+        async with ShopApiClient("https://tenant.shopctrl.com:52222",
+                                 auth=(username, password)) as client:
+            saved = await client.message_conversations.update(1, 42, changes)
+
+    Args:
+        base_url: The tenant root, with or without a trailing slash.
+        auth: ``(username, password)`` for HTTP Basic. Never shown in reprs, errors
+            or logs.
+        codec: The request format and preferred answer format; ``JsonCodec()`` by
+            default.
+        retry: The retry policy; ``RetryPolicy()`` by default.
+        timeout: Seconds per attempt (the deadline, if any, shrinks it).
+        session: An ``aiohttp.ClientSession`` to borrow. It is left open on close;
+            without one, the client creates its own and closes it.
+        headers: Extra headers for every request.
+        limits: Rate and concurrency limits shared by all requests of this client.
+        codecs: The registry used to read answers by ``Content-Type``.
+        trace_configs: aiohttp trace configs for the client's own session.
+        max_response_size: The largest answer body accepted, in bytes.
+        ssl: ``True`` (verify certificates, the default), an ``ssl.SSLContext``, or
+            ``False`` to turn verification off explicitly.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        codec: Codec | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        session: aiohttp.ClientSession | None = None,
+        headers: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+        codecs: CodecRegistry | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        ssl: Any = True,
+    ) -> None:
+        self._base_url = normalize_base_url(base_url)
+        if auth is not None and (not isinstance(auth, tuple) or len(auth) != 2):
+            raise ConfigurationError("auth must be a (username, password) pair")
+        self._credentials = Credentials(*auth) if auth is not None else None
+        self._codec: Codec = codec if codec is not None else JsonCodec()
+        if not isinstance(self._codec, Codec):
+            raise ConfigurationError("codec must implement shopapi.codecs.Codec")
+        self._retry = retry if retry is not None else RetryPolicy()
+        if not isinstance(self._retry, RetryPolicy):
+            raise ConfigurationError("retry must be a RetryPolicy")
+        check_positive("timeout", timeout)
+        self._timeout = float(timeout)
+        self._limits = limits if limits is not None else Limits()
+        self._registry = codecs if codecs is not None else default_registry()
+        if session is not None and trace_configs:
+            raise ConfigurationError("trace_configs apply to the client's own session only")
+        self._trace_configs = list(trace_configs or ())
+        if isinstance(max_response_size, bool) or not isinstance(max_response_size, int):
+            raise ConfigurationError("max_response_size must be an int")
+        if max_response_size < 1:
+            raise ConfigurationError("max_response_size must be >= 1")
+        self._max_response_size = max_response_size
+        if ssl is None:
+            raise ConfigurationError("ssl must be True, False or an ssl.SSLContext")
+        self._ssl = ssl
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._headers: dict[str, str] = {"User-Agent": "shopapi/0.1"}
+        for name, value in (headers or {}).items():
+            if any(c in f"{name}{value}" for c in "\r\n\x00"):
+                raise ConfigurationError(f"header {name!r} contains a line break or NUL")
+            if name.lower() == "authorization":
+                raise ConfigurationError("pass credentials as auth=, not as a header")
+            self._headers[name] = value
+        self._budget = RetryBudget(self._retry)
+        self._pause = PauseGate()
+        self._bucket = (
+            TokenBucket(self._limits.rate, burst=self._limits.burst)
+            if self._limits.rate is not None
+            else None
+        )
+        self._gate: asyncio.Semaphore | _Unlimited = (
+            asyncio.Semaphore(self._limits.max_concurrency)
+            if self._limits.max_concurrency is not None
+            else _Unlimited()
+        )
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self.message_conversations = MessageConversations(self)
+
+    def __repr__(self) -> str:
+        auth = "<redacted>" if self._credentials is not None else None
+        return (
+            f"ShopApiClient({self._base_url!r}, auth={auth}, codec={self._codec!r}, "
+            f"retry={self._retry!r}, timeout={self._timeout})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The tenant root, with one trailing slash."""
+        return self._base_url
+
+    @property
+    def codec(self) -> Codec:
+        """The codec requests are written with."""
+        return self._codec
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self._retry
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    async def __aenter__(self) -> Self:
+        self._get_session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's own aiohttp session; a borrowed one is left open."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ConfigurationError("the client is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=max(100, self._limits.max_concurrency or 0))
+            self._session = aiohttp.ClientSession(
+                connector=connector, trace_configs=self._trace_configs or None
+            )
+        return self._session
+
+    def _client_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(total=seconds)
+            if len(self._timeouts) < 64:
+                self._timeouts[seconds] = timeout
+        return timeout
+
+    async def _call(
+        self,
+        request: Request,
+        *,
+        expect: Any,
+        check: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """Send ``request`` under the limits and the retry policy; return the model."""
+        session = self._get_session()
+        headers = dict(self._headers)
+        headers.update(request.headers)
+        if self._credentials is not None:
+            headers["Authorization"] = self._credentials.header
+        policy = self._retry
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + policy.deadline if policy.deadline is not None else None
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._pause.wait()
+            if self._bucket is not None:
+                await self._bucket.acquire()
+            timeout = self._timeout
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise RequestTimeoutError(
+                        f"deadline of {policy.deadline:g}s passed",
+                        method=request.method,
+                        url=request.url,
+                        attempts=attempt - 1,
+                    )
+                timeout = min(timeout, left)
+            failure: ShopApiError
+            status = None
+            response_headers: Mapping[str, str] | None = None
+            try:
+                async with self._gate:
+                    raw = await send(
+                        session,
+                        request,
+                        headers=headers,
+                        client_timeout=self._client_timeout(timeout),
+                        max_size=self._max_response_size,
+                        ssl=self._ssl,
+                    )
+            except TransportError as exc:
+                failure = exc
+            else:
+                status, response_headers = raw.status, raw.headers
+                if 200 <= status < 300:
+                    logger.debug(
+                        "%s %s -> %d (attempt %d)", request.method, request.path, status, attempt
+                    )
+                    self._budget.refund(retried=attempt > 1)
+                    return read_answer(
+                        request,
+                        status,
+                        raw.headers,
+                        raw.body,
+                        codec=self._codec,
+                        registry=self._registry,
+                        expect=expect,
+                        check=check,
+                        attempts=attempt,
+                    )
+                failure = api_error(request, raw.status, raw.headers, raw.body, attempts=attempt)
+            decision = decide(
+                policy,
+                attempt=attempt,
+                status=status,
+                headers=response_headers,
+                error=failure if status is None else None,
+                time_left=None if deadline is None else deadline - loop.time(),
+                jitter=random.random(),
+                idempotent=request.idempotent,
+            )
+            outcome = status if status is not None else type(failure).__name__
+            if not isinstance(decision, Retry):
+                logger.debug(
+                    "%s %s -> %s (attempt %d, giving up: %s)",
+                    request.method,
+                    request.path,
+                    outcome,
+                    attempt,
+                    decision.reason,
+                )
+                _set_attempts(failure, attempt)
+                raise failure
+            if not self._budget.try_spend(failure if isinstance(failure, TransportError) else None):
+                logger.info(
+                    "%s %s -> %s (attempt %d): retry budget exhausted, failing fast",
+                    request.method,
+                    request.path,
+                    outcome,
+                    attempt,
+                )
+                _set_attempts(failure, attempt)
+                failure.add_note("shopapi: the client's retry budget is exhausted; not retried")
+                raise failure
+            if status == 429 and decision.retry_after and self._limits.pause_on_429:
+                self._pause.pause_for(decision.retry_after)
+            logger.debug(
+                "%s %s -> %s (attempt %d, retry in %.3fs)",
+                request.method,
+                request.path,
+                outcome,
+                attempt,
+                decision.wait,
+            )
+            logger.info(
+                "retrying %s %s after %s in %.3fs (attempt %d of %d)",
+                request.method,
+                request.path,
+                decision.reason,
+                decision.wait,
+                attempt + 1,
+                policy.max_attempts,
+            )
+            await asyncio.sleep(decision.wait)
+
+
+def _set_attempts(error: ShopApiError, attempts: int) -> None:
+    if isinstance(error, (ApiError, TransportError)):
+        error.attempts = attempts
+
+
+class MessageConversations:
+    """``v1/Shops/{shopId}/MessageConversations``: reached as
+    ``client.message_conversations``."""
+
+    def __init__(self, client: ShopApiClient) -> None:
+        self._client = client
+
+    async def update(
+        self,
+        shop_id: int,
+        message_conversation_id: int,
+        changes: MessageConversationChanges,
+    ) -> MessageConversation:
+        """``PUT v1/Shops/{shopId}/MessageConversations/{id}``: save ``changes``.
+
+        Returns:
+            The conversation as the server saved it.
+
+        Raises:
+            ValidationError: Before sending: a field breaks the API's constraints, or
+                ``changes.id``/``changes.shop_id`` differ from the URL's.
+            ApiError: The server refused it (a subclass per status).
+            TransportError: The connection failed or timed out, after the retries.
+            DecodeError: The answer could not be read.
+            ResponseMismatchError: The answer is about another conversation.
+        """
+        client = self._client
+        request = build_update(
+            client._base_url, shop_id, message_conversation_id, changes, client._codec
+        )
+        result: MessageConversation = await client._call(
+            request,
+            expect=MessageConversation,
+            check=check_conversation(shop_id, message_conversation_id),
+        )
+        return result

@@ -1,0 +1,284 @@
+"""Building requests and reading answers, without I/O (sans-I/O, like h11).
+
+Everything the session needs to know about the API's URLs, headers and answers lives
+here as pure functions, testable without an event loop: :func:`build_update` checks and
+renders a PUT, :func:`read_answer` turns status, headers and body into a model or a
+typed error.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._errorbody import parse_error_body
+from ._exceptions import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ClientError,
+    ConfigurationError,
+    DecodeError,
+    FieldError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseMismatchError,
+    ServerError,
+    ValidationError,
+)
+from ._models import MessageConversation, MessageConversationChanges
+from ._validation import INT32_MAX, field_errors
+from .codecs import Codec, CodecRegistry
+from .codecs._base import normalize_media_type
+
+__all__ = [
+    "Credentials",
+    "Request",
+    "api_error",
+    "basic_auth_header",
+    "build_update",
+    "check_id",
+    "conversation_path",
+    "normalize_base_url",
+    "read_answer",
+]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Request:
+    """One API call, ready to send (credentials are added by the transport).
+
+    Attributes:
+        method: HTTP method.
+        path: The path below the base URL (``v1/Shops/1/MessageConversations/2``),
+            for logs.
+        url: The absolute URL.
+        headers: ``Content-Type`` and ``Accept``.
+        body: The encoded body, or ``None``.
+        idempotent: Whether repeating it is harmless (PUT, GET yes; POST no).
+    """
+
+    method: str
+    path: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+    idempotent: bool = True
+
+
+@attrs.frozen(repr=False)
+class Credentials:
+    """HTTP Basic credentials. The repr never shows them."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    header: str = attrs.field(init=False, repr=False)
+
+    @header.default
+    def _header(self) -> str:
+        return basic_auth_header(self.username, self.password)
+
+    def __repr__(self) -> str:
+        return "Credentials(<redacted>)"
+
+
+def basic_auth_header(username: str, password: str) -> str:
+    """``Authorization`` value for HTTP Basic (UTF-8, as ASP.NET reads it)."""
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ConfigurationError("auth must be a (username, password) pair of strings")
+    if ":" in username:
+        raise ConfigurationError("a Basic auth username cannot contain ':'")
+    if any(c in username + password for c in "\r\n\x00"):
+        raise ConfigurationError("credentials cannot contain line breaks or NUL")
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Check a tenant root URL and give it exactly one trailing slash.
+
+    Raises:
+        ConfigurationError: Not http(s), no host, credentials in it, or a query or
+            fragment (paths are appended to it).
+    """
+    if not isinstance(base_url, str):
+        raise ConfigurationError(f"base_url must be a string, got {type(base_url).__name__}")
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigurationError(f"base_url is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigurationError("base_url must start with https:// (or http://)")
+    if not parts.hostname:
+        raise ConfigurationError("base_url has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError("put credentials in auth=(username, password), not in base_url")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("base_url cannot have a query or a fragment")
+    if any(c in base_url for c in " \r\n\t"):
+        raise ConfigurationError("base_url cannot contain whitespace")
+    return base_url.strip().rstrip("/") + "/"
+
+
+def check_id(name: str, value: object) -> int:
+    """An id for a URL: an int (not a bool) within .NET's ``int`` range, not negative.
+
+    Raises:
+        ValidationError: Naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError([FieldError(name, f"must be an int, not {type(value).__name__}")])
+    if not 0 <= value <= INT32_MAX:
+        raise ValidationError([FieldError(name, f"{value} is not a valid id")])
+    return int(value)
+
+
+def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
+    """``v1/Shops/{shopId}/MessageConversations[/{id}]``: ids are checked ints only."""
+    path = f"v1/Shops/{check_id('shopId', shop_id)}/MessageConversations"
+    if conversation_id is not None:
+        path += f"/{check_id('messageConversationId', conversation_id)}"
+    return path
+
+
+def _content_type(codec: Codec) -> str:
+    return str(getattr(codec, "content_type", codec.media_type))
+
+
+def build_update(
+    base_url: str,
+    shop_id: int,
+    conversation_id: int,
+    changes: MessageConversationChanges,
+    codec: Codec,
+) -> Request:
+    """Check and render ``PUT v1/Shops/{shopId}/MessageConversations/{id}``.
+
+    Raises:
+        ValidationError: Every problem at once: bad ids, fields breaking the help
+            page's constraints, ``Id``/``ShopId`` not matching the URL, or a value the
+            codec's format cannot carry. Nothing has been sent.
+    """
+    path = conversation_path(shop_id, conversation_id)
+    if not isinstance(changes, MessageConversationChanges):
+        raise ValidationError(
+            [
+                FieldError(
+                    "<body>",
+                    f"expected MessageConversationChanges, got {type(changes).__name__}",
+                )
+            ]
+        )
+    errors = field_errors(changes)
+    if changes.id is not None and changes.id != conversation_id:
+        errors.append(
+            FieldError("Id", f"is {changes.id!r} but the URL names conversation {conversation_id}")
+        )
+    if changes.shop_id is not None and changes.shop_id != shop_id:
+        errors.append(
+            FieldError("ShopId", f"is {changes.shop_id!r} but the URL names shop {shop_id}")
+        )
+    if errors:
+        raise ValidationError(errors, type_name="MessageConversationChanges")
+    body = codec.encode(changes)
+    headers = {"Content-Type": _content_type(codec), "Accept": codec.media_type}
+    return Request("PUT", path, base_url + path, headers, body, idempotent=True)
+
+
+_STATUS_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def api_error(
+    request: Request, status: int, headers: Mapping[str, str], body: bytes, *, attempts: int = 1
+) -> ApiError:
+    """The typed error for a non-2xx answer, with the server's message if it gave one."""
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else ClientError if status >= 400 else ApiError
+    parsed = parse_error_body(body, headers.get("Content-Type"))
+    return cls(
+        status,
+        method=request.method,
+        url=request.url,
+        body=body,
+        message=parsed.message if parsed else None,
+        model_state=parsed.model_state if parsed else None,
+        headers=headers,
+        attempts=attempts,
+    )
+
+
+def pick_decoder(codec: Codec, registry: CodecRegistry, content_type: str | None) -> Codec:
+    """The codec for an answer's ``Content-Type``: the client's own when it matches.
+
+    Raises:
+        DecodeError: The answer's media type has no codec (an HTML error page ...).
+    """
+    if not content_type:
+        return codec
+    media_type = normalize_media_type(content_type)
+    if media_type == codec.media_type:
+        return codec
+    found = registry.lookup(content_type)
+    if found is None:
+        raise DecodeError(f"unexpected Content-Type {content_type[:100]!r}", media_type=media_type)
+    if type(found) is type(codec):
+        return codec
+    return found
+
+
+def read_answer(
+    request: Request,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    codec: Codec,
+    registry: CodecRegistry,
+    expect: Any,
+    check: Callable[[Any], None] | None = None,
+    attempts: int = 1,
+) -> Any:
+    """Map an answer to the expected model, or raise the typed error.
+
+    Raises:
+        ApiError: A non-2xx status (the subclass per status family).
+        DecodeError: A 2xx whose body is not an ``expect``.
+        ResponseMismatchError: A 2xx about another resource (from ``check``).
+    """
+    if not 200 <= status < 300:
+        raise api_error(request, status, headers, body, attempts=attempts)
+    decoder = pick_decoder(codec, registry, headers.get("Content-Type"))
+    value = decoder.decode(body, expect)
+    if check is not None:
+        check(value)
+    return value
+
+
+def check_conversation(shop_id: int, conversation_id: int) -> Callable[[Any], None]:
+    """A ``check`` for :func:`read_answer`: the answer is the conversation we updated."""
+
+    def check(value: Any) -> None:
+        if not isinstance(value, MessageConversation):  # pragma: no cover - decode guarantees
+            raise ResponseMismatchError("not a MessageConversation")
+        if value.id != conversation_id or value.shop_id != shop_id:
+            raise ResponseMismatchError(
+                f"asked to update conversation {conversation_id} in shop {shop_id}, "
+                f"the answer is conversation {value.id} in shop {value.shop_id}"
+            )
+
+    return check

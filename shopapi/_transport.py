@@ -1,0 +1,128 @@
+"""The one place that talks to aiohttp and translates its errors.
+
+:func:`send` makes one attempt and returns status, headers and body, or raises a
+:class:`~shopapi.TransportError` subclass chained (``raise ... from exc``) from the
+aiohttp error. Nothing else in shopapi catches aiohttp's exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aiohttp
+import attrs
+
+from ._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
+from ._protocol import Request
+
+__all__ = ["RawResponse", "send"]
+
+
+@attrs.frozen
+class RawResponse:
+    """An HTTP answer, read in full."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, max_size: int, request: Request) -> bytes:
+    length = resp.content_length
+    if length is not None:
+        if length > max_size:
+            raise ResponseTooLargeError(
+                f"response of {length} bytes exceeds max_response_size ({max_size})",
+                method=request.method,
+                url=request.url,
+            )
+        return await resp.read()
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_size:
+            raise ResponseTooLargeError(
+                f"response exceeds max_response_size ({max_size} bytes)",
+                method=request.method,
+                url=request.url,
+            )
+    return bytes(body)
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    request: Request,
+    *,
+    headers: Mapping[str, str],
+    client_timeout: aiohttp.ClientTimeout,
+    max_size: int,
+    ssl: object = True,
+) -> RawResponse:
+    """Make one attempt.
+
+    Args:
+        session: The aiohttp session.
+        request: What to send.
+        headers: All headers, credentials included (never logged, never in errors).
+        client_timeout: This attempt's timeout.
+        max_size: The largest body accepted, in bytes.
+        ssl: Passed to aiohttp (``True`` verifies certificates).
+
+    Raises:
+        ConnectError: Refused (``request_sent=False``), reset, disconnected (a stale
+            keep-alive connection too) or a body cut short.
+        RequestTimeoutError: The attempt's timeout ran out.
+        ResponseTooLargeError: The body passed ``max_size``.
+        TransportError: Any other failure of the connection (TLS, a broken answer).
+    """
+    method, url = request.method, request.url
+    try:
+        async with session.request(
+            method,
+            url,
+            data=request.body,
+            headers=headers,
+            timeout=client_timeout,
+            allow_redirects=False,
+            ssl=ssl,  # type: ignore[arg-type]
+        ) as resp:
+            body = await _read_capped(resp, max_size, request)
+            return RawResponse(resp.status, resp.headers, body)
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise ConnectError(
+            "timed out connecting", method=method, url=url, request_sent=False
+        ) from exc
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise RequestTimeoutError(
+            f"no answer within {client_timeout.total:g}s", method=method, url=url
+        ) from exc
+    except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
+        raise TransportError(f"TLS failed: {exc}", method=method, url=url) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise ConnectError(
+            f"cannot connect: {exc.os_error.strerror or exc.os_error}",
+            method=method,
+            url=url,
+            request_sent=False,
+        ) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise ConnectError(
+            "server disconnected", method=method, url=url, request_sent=True
+        ) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise ConnectError(
+            "response body cut short", method=method, url=url, request_sent=True
+        ) from exc
+    except aiohttp.ClientOSError as exc:
+        raise ConnectError(
+            f"connection failed: {exc.strerror or exc}", method=method, url=url, request_sent=True
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError(f"{type(exc).__name__}: {_safe(exc)}", method=method, url=url) from exc
+
+
+def _safe(exc: aiohttp.ClientError) -> str:
+    # ClientResponseError's str holds only status and message, never request headers.
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"{exc.status}, {exc.message}"
+    return str(exc)
