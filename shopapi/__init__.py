@@ -5,6 +5,7 @@ Models and codecs are pure; the session (aiohttp) sits on top of them.
 
 from __future__ import annotations
 
+from ._bulk import UpdateResult
 from ._client import Limits, ShopApiClient
 from ._enums import PlatformKindEnum
 from ._exceptions import (
@@ -68,6 +69,7 @@ __all__ = [
     "ShopApiError",
     "Timestamp",
     "TransportError",
+    "UpdateResult",
     "ValidationError",
     "XmlCodec",
     "validate",

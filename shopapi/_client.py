@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
 import attrs
 
+from ._bulk import UpdateResult, run_bulk
 from ._config import check_positive, optional_positive
 from ._exceptions import (
     ApiError,
@@ -400,3 +401,24 @@ class MessageConversations:
             check=check_conversation(shop_id, message_conversation_id),
         )
         return result
+
+    def update_many(
+        self,
+        items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
+        *,
+        concurrency: int = 8,
+    ) -> AsyncIterator[UpdateResult]:
+        """Update many conversations; yield one :class:`UpdateResult` per item as each ends.
+
+        The shop and conversation ids come from each item's ``shop_id`` and ``id``.
+        An invalid item fails alone with its ``ValidationError`` and sends nothing; a
+        permanent failure fails alone; transient ones are retried by the client's
+        policy. Input is pulled lazily (never more than ``concurrency`` ahead), so
+        millions of items stream through in constant memory. ``aclose()`` the iterator
+        (or cancel its consumer) to stop early: work in flight is cancelled.
+
+        Args:
+            items: An iterable or async iterable of ``MessageConversationChanges``.
+            concurrency: Requests in flight at most.
+        """
+        return run_bulk(self.update, items, concurrency=concurrency)

@@ -1,0 +1,248 @@
+"""Request building and answer reading: pure, no event loop."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from shopapi import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ClientError,
+    ConfigurationError,
+    DecodeError,
+    JsonCodec,
+    MessageConversation,
+    MessageConversationChanges,
+    NotFoundError,
+    PermissionDeniedError,
+    PlatformKindEnum,
+    RateLimitError,
+    ResponseMismatchError,
+    ServerError,
+    ValidationError,
+    XmlCodec,
+)
+from shopapi._protocol import (
+    Credentials,
+    Request,
+    api_error,
+    basic_auth_header,
+    build_update,
+    check_conversation,
+    conversation_path,
+    normalize_base_url,
+    read_answer,
+)
+from shopapi.codecs import default_registry
+
+BASE = "https://tenant.shopctrl.com:52222/"
+
+
+def changes(**kw: object) -> MessageConversationChanges:
+    values: dict[str, object] = {
+        "id": 42,
+        "shop_id": 7,
+        "platform_kind_enum_value": PlatformKindEnum.FlowAi,
+        "note": "hi",
+    }
+    values.update(kw)
+    return MessageConversationChanges(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://tenant.shopctrl.com:52222",
+        "https://tenant.shopctrl.com:52222/",
+        "https://tenant.shopctrl.com:52222///",
+    ],
+)
+def test_base_url_gets_one_trailing_slash(url: str) -> None:
+    assert normalize_base_url(url) == BASE
+
+
+def test_base_url_keeps_a_path_prefix() -> None:
+    assert normalize_base_url("http://127.0.0.1:8080/api") == "http://127.0.0.1:8080/api/"
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("ftp://x", "https"),
+        ("tenant.shopctrl.com", "https"),
+        ("https://user:pw@tenant.shopctrl.com", "credentials"),
+        ("https://tenant.shopctrl.com/?a=1", "query"),
+        ("https://tenant.shopctrl.com:99999", "not a URL"),
+        ("https://", "no host"),
+        ("https://tenant.shopctrl.com/a b", "whitespace"),
+    ],
+)
+def test_bad_base_urls_are_refused(url: str, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        normalize_base_url(url)
+
+
+def test_credentials_in_a_url_never_appear_in_the_error() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        normalize_base_url("https://user:hunter2@tenant.shopctrl.com")
+    assert "hunter2" not in str(info.value)
+
+
+def test_paths_are_built_from_checked_ints_only() -> None:
+    assert conversation_path(7, 42) == "v1/Shops/7/MessageConversations/42"
+    assert conversation_path(7) == "v1/Shops/7/MessageConversations"
+    for bad in ["42", "1\r\nX-Evil: 1", 4.0, True, -1, 2**31]:
+        with pytest.raises(ValidationError):
+            conversation_path(7, bad)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError):
+            conversation_path(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        conversation_path(None)  # type: ignore[arg-type]
+
+
+def test_build_update_renders_a_put_with_the_codec_headers() -> None:
+    request = build_update(BASE, 7, 42, changes(), JsonCodec())
+    assert request.method == "PUT"
+    assert request.url == BASE + "v1/Shops/7/MessageConversations/42"
+    assert request.path == "v1/Shops/7/MessageConversations/42"
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert request.headers["Accept"] == "application/json"
+    assert request.body == JsonCodec().encode(changes())
+    assert request.idempotent
+
+    xml = build_update(BASE, 7, 42, changes(), XmlCodec())
+    assert xml.headers["Accept"] == "application/xml"
+    assert xml.body is not None and xml.body.startswith(b"<MessageConversationChanges ")
+
+
+def test_build_update_checks_ids_against_the_body_and_names_every_field() -> None:
+    bad = changes(id=41, shop_id=8, customer_email="x" * 51)
+    with pytest.raises(ValidationError) as info:
+        build_update(BASE, 7, 42, bad, JsonCodec())
+    assert set(info.value.fields) == {"Id", "ShopId", "CustomerEmail"}
+    assert "41" in str(info.value) and "42" in str(info.value)
+
+
+def test_build_update_refuses_what_the_format_cannot_carry() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(BASE, 7, 42, changes(note="bell\x07"), XmlCodec())
+    assert info.value.fields == ("Note",)
+    assert build_update(BASE, 7, 42, changes(note="bell\x07"), JsonCodec()).body
+
+
+def test_build_update_refuses_a_non_model_body() -> None:
+    with pytest.raises(ValidationError, match="MessageConversationChanges"):
+        build_update(BASE, 7, 42, {"Id": 42}, JsonCodec())  # type: ignore[arg-type]
+
+
+def test_credentials_never_show() -> None:
+    creds = Credentials("alice", "s3cret!")
+    assert "s3cret" not in repr(creds) and "alice" not in repr(creds)
+    assert creds.header == "Basic YWxpY2U6czNjcmV0IQ=="
+    assert basic_auth_header("Ümit", "pässword").startswith("Basic ")
+    for user, password in [("a:b", "p"), ("a", "p\r\nX: y")]:
+        with pytest.raises(ConfigurationError) as info:
+            basic_auth_header(user, password)
+        assert "p\r\n" not in str(info.value)
+
+
+REQUEST = Request("PUT", "v1/Shops/7/MessageConversations/42", BASE + "v1/x", {}, b"{}")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ClientError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+        (302, ApiError),
+    ],
+)
+def test_statuses_map_to_typed_errors(status: int, cls: type[ApiError]) -> None:
+    error = api_error(REQUEST, status, {}, b"", attempts=3)
+    assert type(error) is cls
+    assert error.status == status and error.attempts == 3
+    assert error.method == "PUT" and error.url == REQUEST.url
+
+
+def test_api_error_parses_model_state_and_keeps_the_raw_body() -> None:
+    body = (
+        b'{"Message":"The request is invalid.",'
+        b'"ModelState":{"changes.CustomerEmail":["The field is too long."]}}'
+    )
+    error = api_error(REQUEST, 400, {"Content-Type": "application/json; charset=utf-8"}, body)
+    assert error.message == "The request is invalid."
+    assert error.model_state == {"changes.CustomerEmail": ("The field is too long.",)}
+    assert error.body == body
+    assert "CustomerEmail" in str(error) and "400" in str(error)
+
+
+def test_api_error_keeps_an_unparsable_body() -> None:
+    error = api_error(REQUEST, 502, {"Content-Type": "text/html"}, b"<html>Bad gateway")
+    assert error.message is None and error.body == b"<html>Bad gateway"
+
+
+def saved(**kw: object) -> MessageConversation:
+    return MessageConversation(**attrs.asdict(changes(**kw), recurse=False))
+
+
+def test_read_answer_decodes_by_content_type() -> None:
+    registry = default_registry()
+    body = XmlCodec().encode(saved())
+    value = read_answer(
+        REQUEST,
+        200,
+        {"Content-Type": "application/xml; charset=utf-8"},
+        body,
+        codec=JsonCodec(),
+        registry=registry,
+        expect=MessageConversation,
+    )
+    assert value == saved()
+
+
+def test_read_answer_refuses_an_unknown_content_type() -> None:
+    with pytest.raises(DecodeError, match="text/html"):
+        read_answer(
+            REQUEST,
+            200,
+            {"Content-Type": "text/html"},
+            JsonCodec().encode(saved()),
+            codec=JsonCodec(),
+            registry=default_registry(),
+            expect=MessageConversation,
+        )
+
+
+def test_read_answer_checks_it_is_the_same_conversation() -> None:
+    with pytest.raises(ResponseMismatchError, match="42"):
+        read_answer(
+            REQUEST,
+            200,
+            {"Content-Type": "application/json"},
+            JsonCodec().encode(saved(id=43)),
+            codec=JsonCodec(),
+            registry=default_registry(),
+            expect=MessageConversation,
+            check=check_conversation(7, 42),
+        )
+
+
+def test_read_answer_raises_the_api_error_for_non_2xx() -> None:
+    with pytest.raises(NotFoundError):
+        read_answer(
+            REQUEST,
+            404,
+            {},
+            b"",
+            codec=JsonCodec(),
+            registry=default_registry(),
+            expect=MessageConversation,
+        )
