@@ -114,7 +114,8 @@ def test_build_update_renders_a_put_with_the_codec_headers() -> None:
 
     xml = build_update(BASE, 7, 42, changes(), XmlCodec())
     assert xml.headers["Accept"] == "application/xml"
-    assert xml.body is not None and xml.body.startswith(b"<MessageConversationChanges ")
+    assert xml.body is not None
+    assert xml.body.startswith(b"<MessageConversationChanges ")
 
 
 def test_build_update_checks_ids_against_the_body_and_names_every_field() -> None:
@@ -122,7 +123,8 @@ def test_build_update_checks_ids_against_the_body_and_names_every_field() -> Non
     with pytest.raises(ValidationError) as info:
         build_update(BASE, 7, 42, bad, JsonCodec())
     assert set(info.value.fields) == {"Id", "ShopId", "CustomerEmail"}
-    assert "41" in str(info.value) and "42" in str(info.value)
+    assert "41" in str(info.value)
+    assert "42" in str(info.value)
 
 
 def test_build_update_refuses_what_the_format_cannot_carry() -> None:
@@ -139,7 +141,8 @@ def test_build_update_refuses_a_non_model_body() -> None:
 
 def test_credentials_never_show() -> None:
     creds = Credentials("alice", "s3cret!")
-    assert "s3cret" not in repr(creds) and "alice" not in repr(creds)
+    assert "s3cret" not in repr(creds)
+    assert "alice" not in repr(creds)
     assert creds.header == "Basic YWxpY2U6czNjcmV0IQ=="
     assert basic_auth_header("Ümit", "pässword").startswith("Basic ")
     for user, password in [("a:b", "p"), ("a", "p\r\nX: y")]:
@@ -168,8 +171,10 @@ REQUEST = Request("PUT", "v1/Shops/7/MessageConversations/42", BASE + "v1/x", {}
 def test_statuses_map_to_typed_errors(status: int, cls: type[ApiError]) -> None:
     error = api_error(REQUEST, status, {}, b"", attempts=3)
     assert type(error) is cls
-    assert error.status == status and error.attempts == 3
-    assert error.method == "PUT" and error.url == REQUEST.url
+    assert error.status == status
+    assert error.attempts == 3
+    assert error.method == "PUT"
+    assert error.url == REQUEST.url
 
 
 def test_api_error_parses_model_state_and_keeps_the_raw_body() -> None:
@@ -181,12 +186,14 @@ def test_api_error_parses_model_state_and_keeps_the_raw_body() -> None:
     assert error.message == "The request is invalid."
     assert error.model_state == {"changes.CustomerEmail": ("The field is too long.",)}
     assert error.body == body
-    assert "CustomerEmail" in str(error) and "400" in str(error)
+    assert "CustomerEmail" in str(error)
+    assert "400" in str(error)
 
 
 def test_api_error_keeps_an_unparsable_body() -> None:
     error = api_error(REQUEST, 502, {"Content-Type": "text/html"}, b"<html>Bad gateway")
-    assert error.message is None and error.body == b"<html>Bad gateway"
+    assert error.message is None
+    assert error.body == b"<html>Bad gateway"
 
 
 def saved(**kw: object) -> MessageConversation:

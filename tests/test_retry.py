@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -20,7 +20,7 @@ from shopapi._exceptions import (
 from shopapi._retry import Retry, RetryBudget, Stop, decide, parse_retry_after
 
 URL = "http://127.0.0.1/v1/Shops/1/MessageConversations/2"
-NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def refused() -> ConnectError:
@@ -72,16 +72,19 @@ def test_backoff_is_exponential_and_capped_with_full_jitter() -> None:
     caps = [decide(policy, attempt=a, status=503, jitter=1.0) for a in range(1, 7)]
     assert [d.wait for d in caps if isinstance(d, Retry)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
     half = decide(policy, attempt=3, status=503, jitter=0.5)
-    assert isinstance(half, Retry) and half.wait == 1.0
+    assert isinstance(half, Retry)
+    assert half.wait == 1.0
     zero = decide(policy, attempt=3, status=503, jitter=0.0)
-    assert isinstance(zero, Retry) and zero.wait == 0.0
+    assert isinstance(zero, Retry)
+    assert zero.wait == 0.0
 
 
 def test_stops_at_max_attempts() -> None:
     policy = RetryPolicy(max_attempts=3)
     assert isinstance(decide(policy, attempt=2, status=503), Retry)
     stop = decide(policy, attempt=3, status=503)
-    assert isinstance(stop, Stop) and "3 attempts" in stop.reason
+    assert isinstance(stop, Stop)
+    assert "3 attempts" in stop.reason
     assert isinstance(decide(RetryPolicy.never(), attempt=1, status=503), Stop)
 
 
@@ -90,14 +93,13 @@ def test_retry_after_seconds_is_the_minimum_wait() -> None:
         RetryPolicy(), attempt=1, status=429, headers={"Retry-After": "7"}, jitter=0.1
     )
     assert isinstance(decision, Retry)
-    assert decision.wait == 7.0 and decision.retry_after == 7.0
+    assert decision.wait == 7.0
+    assert decision.retry_after == 7.0
 
 
 def test_retry_after_as_http_date() -> None:
     when = format_datetime(NOW + timedelta(seconds=12), usegmt=True)
-    decision = decide(
-        RetryPolicy(), attempt=1, status=503, headers={"retry-after": when}, now=NOW
-    )
+    decision = decide(RetryPolicy(), attempt=1, status=503, headers={"retry-after": when}, now=NOW)
     assert isinstance(decision, Retry)
     assert decision.wait == pytest.approx(12.0)
 
@@ -105,21 +107,24 @@ def test_retry_after_as_http_date() -> None:
 def test_retry_after_beyond_the_cap_stops() -> None:
     policy = RetryPolicy(max_retry_after=60.0)
     stop = decide(policy, attempt=1, status=429, headers={"Retry-After": "3600"})
-    assert isinstance(stop, Stop) and "max_retry_after" in stop.reason
+    assert isinstance(stop, Stop)
+    assert "max_retry_after" in stop.reason
 
 
 def test_unreadable_retry_after_falls_back_to_backoff() -> None:
     decision = decide(
         RetryPolicy(), attempt=1, status=503, headers={"Retry-After": "soon"}, jitter=1.0
     )
-    assert isinstance(decision, Retry) and decision.wait == 0.5
+    assert isinstance(decision, Retry)
+    assert decision.wait == 0.5
 
 
 def test_a_wait_that_would_pass_the_deadline_stops() -> None:
     policy = RetryPolicy(deadline=10.0)
     assert isinstance(decide(policy, attempt=1, status=503, jitter=1.0, time_left=0.6), Retry)
     stop = decide(policy, attempt=1, status=503, jitter=1.0, time_left=0.4)
-    assert isinstance(stop, Stop) and "deadline" in stop.reason
+    assert isinstance(stop, Stop)
+    assert "deadline" in stop.reason
     late = decide(policy, attempt=1, status=429, headers={"Retry-After": "5"}, time_left=4.0)
     assert isinstance(late, Stop)
 
@@ -220,11 +225,14 @@ def test_policy_validates(kwargs: dict[str, object]) -> None:
 
 def test_budget_drains_on_failures_and_refills_on_success() -> None:
     budget = RetryBudget(RetryPolicy(budget=20, retry_cost=5, timeout_cost=10))
-    assert budget.try_spend() and budget.level == 15
-    assert budget.try_spend(timed_out()) and budget.level == 5
+    assert budget.try_spend()
+    assert budget.level == 15
+    assert budget.try_spend(timed_out())
+    assert budget.level == 5
     assert not budget.try_spend(timed_out())
     assert budget.level == 5  # a refused spend takes nothing
-    assert budget.try_spend() and budget.level == 0
+    assert budget.try_spend()
+    assert budget.level == 0
     assert not budget.try_spend()
     budget.refund(retried=False)
     assert budget.level == 1
