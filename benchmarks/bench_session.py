@@ -1,0 +1,119 @@
+"""``update()`` throughput against raw aiohttp, same server, same run.
+
+The floor is raw aiohttp sending the *same pre-encoded body* with the same headers to
+the same local fake server (in its own process) and reading the answer; ours also
+validates, encodes, decodes and checks each answer, which is the point of the client.
+Rounds alternate which side goes first; each round's ratio is ours/floor throughput,
+and the figure is the median ratio (higher is better; 1.0 means "as fast as raw").
+
+Run: ``python benchmarks/bench_session.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, ShopApiClient
+from shopapi._protocol import basic_auth_header
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _server import fake_server_process
+
+REQUESTS_PER_ROUND = 1500
+ROUNDS = 9
+TARGET = 0.85
+
+
+def make_changes(n: int) -> list[MessageConversationChanges]:
+    return [
+        MessageConversationChanges(
+            id=i,
+            shop_id=1,
+            platform_kind_enum_value=PlatformKindEnum.FlowAi,
+            customer_name=f"Customer {i}",
+            note=f"benchmark note {i}",
+            url="https://shop.example/p/1",
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+async def workers(concurrency: int, n: int, one: object) -> float:
+    """Run ``one(i)`` for i in range(n) with ``concurrency`` workers; return requests/s."""
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            await one(i)  # type: ignore[operator]
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - start)
+
+
+async def measure(base_url: str, concurrency: int) -> tuple[float, float, float]:
+    items = make_changes(REQUESTS_PER_ROUND)
+    codec = JsonCodec()
+    bodies = [codec.encode(c) for c in items]
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Accept": "application/json",
+        "Authorization": basic_auth_header("bench", "bench-pw"),
+    }
+    urls = [f"{base_url}/v1/Shops/1/MessageConversations/{c.id}" for c in items]
+    connector_limit = max(100, concurrency)
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connector_limit)) as raw,
+        ShopApiClient(base_url, auth=("bench", "bench-pw")) as client,
+    ):
+
+        async def raw_one(i: int) -> None:
+            async with raw.put(urls[i], data=bodies[i], headers=headers) as resp:
+                await resp.read()
+                assert resp.status == 200
+
+        async def ours_one(i: int) -> None:
+            c = items[i]
+            await client.message_conversations.update(c.shop_id, c.id, c)
+
+        await workers(concurrency, 200, raw_one)  # warm up connections and caches
+        await workers(concurrency, 200, ours_one)
+        ratios, ours_rates, raw_rates = [], [], []
+        for r in range(ROUNDS):
+            if r % 2:
+                a = await workers(concurrency, REQUESTS_PER_ROUND, ours_one)
+                b = await workers(concurrency, REQUESTS_PER_ROUND, raw_one)
+            else:
+                b = await workers(concurrency, REQUESTS_PER_ROUND, raw_one)
+                a = await workers(concurrency, REQUESTS_PER_ROUND, ours_one)
+            ours_rates.append(a)
+            raw_rates.append(b)
+            ratios.append(a / b)
+    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+
+
+def main() -> int:
+    ok = True
+    print(
+        "| update() at concurrency | ours (req/s, median) | raw aiohttp (req/s, median) | ratio | target |"
+    )
+    print("|---|---|---|---|---|")
+    with fake_server_process() as base_url:
+        for concurrency in (1, 32):
+            ours, raw, ratio = asyncio.run(measure(base_url, concurrency))
+            ok &= ratio >= TARGET
+            verdict = "ok" if ratio >= TARGET else "UNDER"
+            print(
+                f"| {concurrency} | {ours:.0f} | {raw:.0f} | {ratio:.2f}x | >= {TARGET}x {verdict} |"
+            )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
