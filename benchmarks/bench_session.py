@@ -98,20 +98,39 @@ async def measure(base_url: str, concurrency: int) -> tuple[float, float, float]
     return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
 
 
+async def measure_in_process(concurrency: int) -> tuple[float, float, float]:
+    from shopapi.testing import FakeShopServer
+
+    async with FakeShopServer(
+        username="bench", password="bench-pw", record=False, create_missing=True
+    ) as server:
+        return await measure(server.base_url, concurrency)
+
+
+def row(setup: str, concurrency: int, result: tuple[float, float, float]) -> bool:
+    ours, raw, ratio = result
+    verdict = "ok" if ratio >= TARGET else "UNDER"
+    print(
+        f"| {setup} | {concurrency} | {ours:.0f} | {raw:.0f} | {ratio:.2f}x | >= {TARGET}x {verdict} |"
+    )
+    return ratio >= TARGET
+
+
 def main() -> int:
+    """Two set-ups. *Own core*: the server in its own process pinned to its own CPU, so
+    at concurrency 32 the client's CPU is the bottleneck and the ratio is the client's
+    own cost per request (the strict figure). *Shared loop*: the server in the client's
+    event loop, as in the test suite, where each request also pays the server's cost."""
     ok = True
     print(
-        "| update() at concurrency | ours (req/s, median) | raw aiohttp (req/s, median) | ratio | target |"
+        "| server | concurrency | update() req/s (median) | raw aiohttp req/s (median) | ratio | target |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     with fake_server_process() as base_url:
         for concurrency in (1, 32):
-            ours, raw, ratio = asyncio.run(measure(base_url, concurrency))
-            ok &= ratio >= TARGET
-            verdict = "ok" if ratio >= TARGET else "UNDER"
-            print(
-                f"| {concurrency} | {ours:.0f} | {raw:.0f} | {ratio:.2f}x | >= {TARGET}x {verdict} |"
-            )
+            ok &= row("own core", concurrency, asyncio.run(measure(base_url, concurrency)))
+    for concurrency in (1, 32):
+        ok &= row("shared loop", concurrency, asyncio.run(measure_in_process(concurrency)))
     return 0 if ok else 1
 
 

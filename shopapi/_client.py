@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -70,14 +70,6 @@ class Limits:
     burst: int | None = attrs.field(default=None, validator=_optional_positive_int)
     max_concurrency: int | None = attrs.field(default=None, validator=_optional_positive_int)
     pause_on_429: bool = True
-
-
-class _Unlimited:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 class ShopApiClient:
@@ -166,12 +158,14 @@ class ShopApiClient:
             if self._limits.rate is not None
             else None
         )
-        self._gate: asyncio.Semaphore | _Unlimited = (
+        self._gate = (
             asyncio.Semaphore(self._limits.max_concurrency)
             if self._limits.max_concurrency is not None
-            else _Unlimited()
+            else None
         )
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        # Shared, read-only request headers (one per codec) -> all headers to send.
+        self._merged_headers: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
         self.message_conversations = MessageConversations(self)
 
     def __repr__(self) -> str:
@@ -247,17 +241,23 @@ class ShopApiClient:
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model."""
         session = self._get_session()
-        headers = dict(self._headers)
-        headers.update(request.headers)
-        if self._credentials is not None:
-            headers["Authorization"] = self._credentials.header
+        headers = self._merged_headers.get(id(request.headers))
+        if headers is None or headers[0] is not request.headers:
+            merged = dict(self._headers)
+            merged.update(request.headers)
+            if self._credentials is not None:
+                merged["Authorization"] = self._credentials.header
+            headers = (request.headers, merged)
+            if isinstance(request.headers, MappingProxyType) and len(self._merged_headers) < 16:
+                self._merged_headers[id(request.headers)] = headers
         policy = self._retry
         loop = asyncio.get_running_loop()
         deadline = loop.time() + policy.deadline if policy.deadline is not None else None
         attempt = 0
         while True:
             attempt += 1
-            await self._pause.wait()
+            if self._pause.remaining() > 0:
+                await self._pause.wait()
             if self._bucket is not None:
                 await self._bucket.acquire()
             timeout = self._timeout
@@ -274,16 +274,20 @@ class ShopApiClient:
             failure: ShopApiError
             status = None
             response_headers: Mapping[str, str] | None = None
+            attempt_send = send(
+                session,
+                request,
+                headers=headers[1],
+                client_timeout=self._client_timeout(timeout),
+                max_size=self._max_response_size,
+                ssl=self._ssl,
+            )
             try:
-                async with self._gate:
-                    raw = await send(
-                        session,
-                        request,
-                        headers=headers,
-                        client_timeout=self._client_timeout(timeout),
-                        max_size=self._max_response_size,
-                        ssl=self._ssl,
-                    )
+                if self._gate is None:
+                    raw = await attempt_send
+                else:
+                    async with self._gate:
+                        raw = await attempt_send
             except TransportError as exc:
                 failure = exc
             else:

@@ -9,8 +9,11 @@ typed error.
 from __future__ import annotations
 
 import base64
+import contextlib
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -32,7 +35,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._models import MessageConversation, MessageConversationChanges
-from ._validation import INT32_MAX, field_errors
+from ._validation import INT32_MAX, field_errors, is_valid
 from .codecs import Codec, CodecRegistry
 from .codecs._base import normalize_media_type
 
@@ -42,6 +45,7 @@ __all__ = [
     "api_error",
     "basic_auth_header",
     "build_update",
+    "codec_headers",
     "check_id",
     "conversation_path",
     "normalize_base_url",
@@ -51,8 +55,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-@attrs.frozen
-class Request:
+class Request(NamedTuple):
     """One API call, ready to send (credentials are added by the transport).
 
     Attributes:
@@ -149,8 +152,20 @@ def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
     return path
 
 
-def _content_type(codec: Codec) -> str:
-    return str(getattr(codec, "content_type", codec.media_type))
+_HEADERS: weakref.WeakKeyDictionary[Codec, Mapping[str, str]] = weakref.WeakKeyDictionary()
+
+
+def codec_headers(codec: Codec) -> Mapping[str, str]:
+    """``Content-Type`` and ``Accept`` for a codec: one shared, read-only mapping each,
+    so the session can cache what it derives from them."""
+    try:
+        return _HEADERS[codec]
+    except (KeyError, TypeError):
+        content_type = str(getattr(codec, "content_type", codec.media_type))
+        headers = MappingProxyType({"Content-Type": content_type, "Accept": codec.media_type})
+        with contextlib.suppress(TypeError):  # a codec without weakrefs is not cached
+            _HEADERS[codec] = headers
+        return headers
 
 
 def build_update(
@@ -177,7 +192,7 @@ def build_update(
                 )
             ]
         )
-    errors = field_errors(changes)
+    errors = [] if is_valid(changes) else field_errors(changes)
     if changes.id is not None and changes.id != conversation_id:
         errors.append(
             FieldError("Id", f"is {changes.id!r} but the URL names conversation {conversation_id}")
@@ -189,8 +204,7 @@ def build_update(
     if errors:
         raise ValidationError(errors, type_name="MessageConversationChanges")
     body = codec.encode(changes)
-    headers = {"Content-Type": _content_type(codec), "Accept": codec.media_type}
-    return Request("PUT", path, base_url + path, headers, body, idempotent=True)
+    return Request("PUT", path, base_url + path, codec_headers(codec), body, idempotent=True)
 
 
 _STATUS_ERRORS: dict[int, type[ApiError]] = {

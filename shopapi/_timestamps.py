@@ -209,26 +209,27 @@ def format_timestamp(value: datetime) -> str:
     Raises:
         ValueError: The offset is not a whole number of minutes (.NET cannot hold it).
     """
-    text = (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    )
-    frac = value.microsecond * 10 + getattr(value, "_sub", 0)
+    # datetime.isoformat (C) does the padding; only the fraction and the suffix differ.
+    text = _isoformat(value)
+    head = text[:19]
+    micro = value.microsecond
+    frac = micro * 10 + getattr(value, "_sub", 0)
     if frac:
-        text += ("." + f"{frac:07d}").rstrip("0")
+        digits = f"{frac:07d}"
+        head += "." + (digits if frac % 10 else digits.rstrip("0"))
     tz = value.tzinfo
     if tz is None:
-        return text
+        return head
     if tz is UTC:
-        return text + "Z"
-    offset = value.utcoffset()
-    if offset is None:
-        return text
-    if offset.microseconds or offset.seconds % 60:
-        raise ValueError(f"offset {offset} is not a whole number of minutes")
-    if not offset and tz is not PLUS_ZERO:
-        return text + "Z"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"{text}{sign}{hours:02d}:{mins:02d}"
+        return head + "Z"
+    offset = text[26:] if micro else text[19:]
+    if not offset:
+        return head
+    if len(offset) != 6:
+        raise ValueError(f"offset {value.utcoffset()} is not a whole number of minutes")
+    if offset == "+00:00" and tz is not PLUS_ZERO:
+        return head + "Z"
+    return head + offset
+
+
+_isoformat = datetime.isoformat

@@ -8,9 +8,10 @@ aiohttp error. Nothing else in shopapi catches aiohttp's exceptions.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import aiohttp
-import attrs
+from yarl import URL
 
 from ._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
 from ._protocol import Request
@@ -18,8 +19,7 @@ from ._protocol import Request
 __all__ = ["RawResponse", "send"]
 
 
-@attrs.frozen
-class RawResponse:
+class RawResponse(NamedTuple):
     """An HTTP answer, read in full."""
 
     status: int
@@ -27,16 +27,7 @@ class RawResponse:
     body: bytes
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, max_size: int, request: Request) -> bytes:
-    length = resp.content_length
-    if length is not None:
-        if length > max_size:
-            raise ResponseTooLargeError(
-                f"response of {length} bytes exceeds max_response_size ({max_size})",
-                method=request.method,
-                url=request.url,
-            )
-        return await resp.read()
+async def _read_unsized(resp: aiohttp.ClientResponse, max_size: int, request: Request) -> bytes:
     body = bytearray()
     async for chunk in resp.content.iter_chunked(64 * 1024):
         body += chunk
@@ -79,14 +70,25 @@ async def send(
     try:
         async with session.request(
             method,
-            url,
+            # Our URLs are built from checked ints and an already-valid base: skip re-encoding.
+            URL(url, encoded=True),
             data=request.body,
             headers=headers,
             timeout=client_timeout,
             allow_redirects=False,
             ssl=ssl,  # type: ignore[arg-type]
         ) as resp:
-            body = await _read_capped(resp, max_size, request)
+            length = resp.content_length
+            if length is None:
+                body = await _read_unsized(resp, max_size, request)
+            elif length > max_size:
+                raise ResponseTooLargeError(
+                    f"response of {length} bytes exceeds max_response_size ({max_size})",
+                    method=method,
+                    url=url,
+                )
+            else:
+                body = await resp.read()
             return RawResponse(resp.status, resp.headers, body)
     except aiohttp.ConnectionTimeoutError as exc:
         raise ConnectError(

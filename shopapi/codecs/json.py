@@ -18,7 +18,7 @@ from .._enums import enum_to_int
 from .._exceptions import DecodeError
 from .._fields import Kind, json_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
-from ._base import compile_function, is_model, list_item_type, raise_invalid
+from ._base import compile_function, construct_lines, is_model, list_item_type, raise_invalid
 
 __all__ = ["JsonCodec", "configure_converter", "make_converter"]
 
@@ -132,7 +132,7 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         f"        raise _DecodeError('expected an object for {cls.__name__}, got ' + _describe(d), media_type=_MT)",
         "    g = d.get",
     ]
-    kwargs = []
+    assignments: list[tuple[str, str]] = []
     for i, f in enumerate(fields):
         v = f"v{i}"
         w = repr(f.wire)
@@ -157,8 +157,8 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         else:
             ns[f"_E{i}"] = f.enum
             lines.append(f"    if {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
-        kwargs.append(f"{f.name}={v}")
-    lines.append("    return _cls(" + ", ".join(kwargs) + ")")
+        assignments.append((f.name, v))
+    lines.extend(construct_lines(cls, assignments, ns))
     return compile_function("structure", "\n".join(lines) + "\n", ns)
 
 
@@ -225,6 +225,7 @@ class JsonCodec:
     """
 
     media_type = MEDIA_TYPE
+    content_type = "application/json; charset=utf-8"
 
     def __init__(self, *, pretty: bool = False, converter: cattrs.BaseConverter | None = None):
         self.pretty = pretty

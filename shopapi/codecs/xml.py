@@ -21,7 +21,7 @@ from .._exceptions import DecodeError
 from .._fields import Kind, xml_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
 from .._validation import XML_ILLEGAL
-from ._base import compile_function, is_model, list_item_type, raise_invalid
+from ._base import compile_function, construct_lines, is_model, list_item_type, raise_invalid
 
 __all__ = ["XmlCodec", "configure_converter", "make_converter", "parse_document"]
 
@@ -170,7 +170,7 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         "    g = els.get",
     ]
     reader = {Kind.STR: "_str", Kind.INT: "_int", Kind.BOOL: "_bool", Kind.TIMESTAMP: "_ts"}
-    kwargs = []
+    assignments: list[tuple[str, str]] = []
     for i, f in enumerate(xml_order(cls)):
         v, w = f"v{i}", repr(f.wire)
         lines.append(f"    {v} = g({w})")
@@ -183,8 +183,8 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         if f.required:
             lines.append(f"    if {v} is None:")
             lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
-        kwargs.append(f"{f.name}={v}")
-    lines.append("    return _cls(" + ", ".join(kwargs) + ")")
+        assignments.append((f.name, v))
+    lines.extend(construct_lines(cls, assignments, ns))
     return compile_function("structure", "\n".join(lines) + "\n", ns)
 
 
@@ -320,6 +320,7 @@ class XmlCodec:
     """
 
     media_type = MEDIA_TYPE
+    content_type = "application/xml; charset=utf-8"
 
     def __init__(
         self,
