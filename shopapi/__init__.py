@@ -5,8 +5,8 @@ Models and codecs are pure; the session (aiohttp) sits on top of them.
 
 from __future__ import annotations
 
-from ._bulk import UpdateResult
-from ._client import Limits, ShopApiClient
+from typing import TYPE_CHECKING, Any
+
 from ._enums import PlatformKindEnum
 from ._exceptions import (
     ApiError,
@@ -38,7 +38,31 @@ from ._timestamps import Timestamp
 from ._validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
+if TYPE_CHECKING:
+    from ._bulk import UpdateResult
+    from ._client import Limits, ShopApiClient
+
 __version__ = "0.1.0"
+
+# The session (aiohttp) is imported on first use, so that ``import shopapi.codecs`` and
+# the models stay free of aiohttp, as a sans-I/O core should.
+_LAZY = {"Limits": "._client", "ShopApiClient": "._client", "UpdateResult": "._bulk"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shopapi' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ApiError",

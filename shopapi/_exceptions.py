@@ -101,8 +101,10 @@ class DecodeError(ShopApiError):
     """A body does not parse into the expected type.
 
     Attributes:
+        reason: What is wrong, without the field, position and media type.
         media_type: The format that was being read (``application/json`` ...).
-        field: The wire name of the offending field, when one is to blame.
+        field: The wire name of the offending field, when one is to blame; inside a
+            list, prefixed by the item's index (``[3].Id``).
         position: Where the parser stopped (``line 3, column 7``), when known.
     """
 
@@ -117,6 +119,7 @@ class DecodeError(ShopApiError):
         self.media_type = media_type
         self.field = field
         self.position = position
+        self.reason = message
         parts = [message]
         if field is not None:
             parts.insert(0, f"{field}:")

@@ -198,6 +198,10 @@ def parse_timestamp(text: str) -> Timestamp:
     if frac is not None and len(frac) == 7 and frac[6] != "0":
         ts._sub = ord(frac[6]) - 48
     suffix = m.group(2)
+    if suffix is not None and suffix != "Z":
+        hours, minutes = int(suffix[1:3]), int(suffix[4:6])
+        if minutes > 59 or hours * 60 + minutes > 14 * 60:
+            raise ValueError(f"offset {suffix} is out of .NET's range (-14:00 to +14:00)")
     if suffix == "+00:00" or suffix == "-00:00":
         ts = ts.replace(tzinfo=PLUS_ZERO)
     return ts

@@ -292,11 +292,7 @@ class JsonCodec:
                 try:
                     out.append(fn(element, item))
                 except DecodeError as exc:
-                    raise DecodeError(
-                        str(exc.args[0]) if exc.args else "invalid item",
-                        media_type=MEDIA_TYPE,
-                        field=f"[{index}]",
-                    ) from None
+                    raise _in_list(exc, index) from None
             return out  # type: ignore[return-value]
         result: T = self._structure_hook(cls)(value, cls)
         return result
@@ -309,3 +305,11 @@ class JsonCodec:
                 raise TypeError(f"{cls!r} is not a shopapi model") from None
             fn = self._structure[cls] = self._converter.get_structure_hook(cls)
             return fn
+
+
+def _in_list(error: DecodeError, index: int) -> DecodeError:
+    """The same error, with the list index in front of the field (``[3].Id``)."""
+    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
+    return DecodeError(
+        error.reason, media_type=error.media_type, field=field, position=error.position
+    )

@@ -32,6 +32,7 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 _NIL = f"{{{XSI}}}nil"
 _NS_DECL = f' xmlns:xsd="{XSD}" xmlns:xsi="{XSI}"'
 _INT = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*", re.ASCII)
+_ELEMENT_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
 _BOOL = {"true": True, "1": True, "false": False, "0": False}
 
 #: Refuse bodies larger than this before parsing (bytes).
@@ -73,6 +74,8 @@ def _int(el: Any, wire: str) -> int | None:
     t = _text(el, wire)
     if t is None:
         return None
+    if len(t) > 64:  # also keeps int() clear of Python's 4300-digit guard
+        raise _bad(wire, f"integer of {len(t)} characters is out of range")
     if _INT.fullmatch(t) is None:
         raise _bad(wire, f"expected an integer, got {t[:40]!r}")
     return int(t)
@@ -256,6 +259,16 @@ _DEFAULT_CONVERTER = make_converter()
 _local = threading.local()
 
 
+class _RefuseExternal(etree.Resolver):
+    """Answers every external entity or DTD with nothing, so that libxml2 never opens a
+    file or a URL, whatever the parser options (``collect_ids=False`` alone makes
+    libxml2 open a local file named by a parameter entity)."""
+
+    # lxml-stubs 0.5 predates the ``context`` argument lxml passes and requires.
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        return self.resolve_string("", context)  # type: ignore[call-arg]
+
+
 def _parser() -> etree.XMLParser:
     # lxml parsers must not be shared across threads; one per thread, made once.
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
@@ -270,6 +283,7 @@ def _parser() -> etree.XMLParser:
             remove_pis=True,
             collect_ids=False,
         )
+        parser.resolvers.add(_RefuseExternal())
     return parser
 
 
@@ -288,8 +302,13 @@ def parse_document(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
         raise DecodeError(
             f"body of {len(data)} bytes exceeds the {max_size}-byte limit", media_type=MEDIA_TYPE
         )
-    if not bytes(data).strip():
+    data = bytes(data)
+    if not data.strip():
         raise DecodeError("empty body", media_type=MEDIA_TYPE)
+    doctype = data.find(b"<!DOCTYPE")
+    if doctype != -1 and _ELEMENT_START.search(data, 0, doctype) is None:
+        # Refused before libxml2 sees it: no DTD, so no entity of any kind.
+        raise DecodeError("DTDs are refused (no entities are ever expanded)", media_type=MEDIA_TYPE)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -408,9 +427,7 @@ class XmlCodec:
             try:
                 out.append(fn(element, item))
             except DecodeError as exc:
-                raise DecodeError(
-                    str(exc.args[0]), media_type=MEDIA_TYPE, field=f"[{index}]"
-                ) from None
+                raise _in_list(exc, index) from None
         return out  # type: ignore[return-value]
 
     def _structure_hook(self, cls: Any) -> Callable[[Any, Any], Any]:
@@ -430,3 +447,11 @@ def _first_invalid(items: list[Any]) -> Any:
         if not is_model(type(item)) or field_errors(item, fmt="xml"):
             return item
     return items[0] if items else items
+
+
+def _in_list(error: DecodeError, index: int) -> DecodeError:
+    """The same error, with the list index in front of the field (``[3].Id``)."""
+    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
+    return DecodeError(
+        error.reason, media_type=error.media_type, field=field, position=error.position
+    )
