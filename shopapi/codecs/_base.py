@@ -22,6 +22,7 @@ __all__ = [
     "Codec",
     "CodecRegistry",
     "compile_function",
+    "in_list",
     "construct_lines",
     "is_model",
     "list_item_type",
@@ -182,6 +183,9 @@ def raise_invalid(obj: object, fmt: Format, cause: BaseException) -> None:
     raise ValidationError(errors, type_name=type(obj).__name__) from cause
 
 
-def decode_error(message: str, media_type: str, **kwargs: Any) -> DecodeError:
-    """A :class:`DecodeError` for ``media_type`` (a small helper for the generated code)."""
-    return DecodeError(message, media_type=media_type, **kwargs)
+def in_list(error: DecodeError, index: int) -> DecodeError:
+    """The same error, with the list index in front of the field (``[3].Id``)."""
+    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
+    return DecodeError(
+        error.reason, media_type=error.media_type, field=field, position=error.position
+    )

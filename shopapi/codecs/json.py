@@ -18,7 +18,14 @@ from .._enums import enum_to_int
 from .._exceptions import DecodeError
 from .._fields import Kind, json_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
-from ._base import compile_function, construct_lines, is_model, list_item_type, raise_invalid
+from ._base import (
+    compile_function,
+    construct_lines,
+    in_list,
+    is_model,
+    list_item_type,
+    raise_invalid,
+)
 
 __all__ = ["JsonCodec", "configure_converter", "make_converter"]
 
@@ -292,7 +299,7 @@ class JsonCodec:
                 try:
                     out.append(fn(element, item))
                 except DecodeError as exc:
-                    raise _in_list(exc, index) from None
+                    raise in_list(exc, index) from None
             return out  # type: ignore[return-value]
         result: T = self._structure_hook(cls)(value, cls)
         return result
@@ -305,11 +312,3 @@ class JsonCodec:
                 raise TypeError(f"{cls!r} is not a shopapi model") from None
             fn = self._structure[cls] = self._converter.get_structure_hook(cls)
             return fn
-
-
-def _in_list(error: DecodeError, index: int) -> DecodeError:
-    """The same error, with the list index in front of the field (``[3].Id``)."""
-    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
-    return DecodeError(
-        error.reason, media_type=error.media_type, field=field, position=error.position
-    )

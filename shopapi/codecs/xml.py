@@ -21,7 +21,14 @@ from .._exceptions import DecodeError
 from .._fields import Kind, xml_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
 from .._validation import XML_ILLEGAL
-from ._base import compile_function, construct_lines, is_model, list_item_type, raise_invalid
+from ._base import (
+    compile_function,
+    construct_lines,
+    in_list,
+    is_model,
+    list_item_type,
+    raise_invalid,
+)
 
 __all__ = ["XmlCodec", "configure_converter", "make_converter", "parse_document"]
 
@@ -427,7 +434,7 @@ class XmlCodec:
             try:
                 out.append(fn(element, item))
             except DecodeError as exc:
-                raise _in_list(exc, index) from None
+                raise in_list(exc, index) from None
         return out  # type: ignore[return-value]
 
     def _structure_hook(self, cls: Any) -> Callable[[Any, Any], Any]:
@@ -447,11 +454,3 @@ def _first_invalid(items: list[Any]) -> Any:
         if not is_model(type(item)) or field_errors(item, fmt="xml"):
             return item
     return items[0] if items else items
-
-
-def _in_list(error: DecodeError, index: int) -> DecodeError:
-    """The same error, with the list index in front of the field (``[3].Id``)."""
-    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
-    return DecodeError(
-        error.reason, media_type=error.media_type, field=field, position=error.position
-    )
