@@ -22,7 +22,10 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, SupportsIndex, overload
 
-__all__ = ["PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
+__all__ = ["MAX_OFFSET", "PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
+
+#: The widest offset .NET's ``DateTimeOffset`` allows, either way.
+MAX_OFFSET = timedelta(hours=14)
 
 #: A zero offset that is written ``+00:00`` rather than ``Z``.
 PLUS_ZERO = timezone(timedelta(0), "+00:00")
@@ -231,6 +234,8 @@ def format_timestamp(value: datetime) -> str:
         return head
     if len(offset) != 6:
         raise ValueError(f"offset {value.utcoffset()} is not a whole number of minutes")
+    if offset[1:] > "14:00":
+        raise ValueError(f"offset {offset} is beyond .NET's range of -14:00 to +14:00")
     if offset == "+00:00" and tz is not PLUS_ZERO:
         return head + "Z"
     return head + offset

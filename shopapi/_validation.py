@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ._exceptions import FieldError, ValidationError
 from ._fields import Kind, WireField, xml_order
-from ._timestamps import PLUS_ZERO
+from ._timestamps import MAX_OFFSET, PLUS_ZERO
 
 __all__ = ["field_errors", "is_valid", "utf16_length", "validate"]
 
@@ -67,6 +67,8 @@ def _check_field(f: WireField, value: object, fmt: Format | None) -> str | None:
         offset = value.utcoffset()
         if offset is not None and (offset.seconds % 60 or offset.microseconds):
             return f"has offset {offset}; .NET offsets are whole minutes"
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            return f"has offset {offset}, beyond .NET's range of -14:00 to +14:00"
     elif kind is Kind.ENUM:
         assert f.enum is not None
         if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -109,13 +111,14 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
     """Generate a check of every format-independent rule, with no per-field dispatch.
 
     It answers only yes or no, for the hot path; :func:`field_errors` explains a no.
-    What a format cannot carry (lone surrogates, XML's illegal characters, unknown
-    enum mappings) is left to the encoders, which fail on it.
+    Unlike :func:`field_errors` it skips the lone-surrogate scan: no format can carry
+    one, so the encoders fail on it anyway (as on XML's illegal characters and unknown
+    enum mappings), and the hot path need not scan every string twice.
     """
     from .codecs._base import compile_function
 
     ns: dict[str, Any] = {"_u16": utf16_length, "_datetime": datetime}
-    ns.update({"_utc": UTC, "_plus_zero": PLUS_ZERO})
+    ns.update({"_utc": UTC, "_plus_zero": PLUS_ZERO, "_max_offset": MAX_OFFSET})
     lo, hi = INT32_MIN, INT32_MAX
     lines = ["def is_valid(o):"]
     for i, f in enumerate(xml_order(cls)):
@@ -144,7 +147,8 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
             )
             lines.append(f"        _off = {v}.utcoffset()")
             lines.append(
-                "        if _off is not None and (_off.seconds % 60 or _off.microseconds):"
+                "        if _off is not None and (_off.seconds % 60 or _off.microseconds"
+                " or abs(_off) > _max_offset):"
             )
             lines.append("            return False")
         else:  # ENUM

@@ -1,0 +1,491 @@
+"""``JsonCodec``: byte-for-byte what Json.NET writes, and a hardened, lenient reader.
+
+The help page's samples are the golden vectors: a client that reproduces them exactly is
+one the server will never misread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shopapi import (
+    DecodeError,
+    JsonCodec,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+    PlatformKindEnum,
+    Timestamp,
+    ValidationError,
+    XmlCodec,
+)
+from shopapi._fields import json_order
+from shopapi._validation import field_errors
+from tests.strategies import basic_infos, decode_outcome, models, mutated, unknown_enum_ints
+
+COMPACT = JsonCodec()
+PRETTY = JsonCodec(pretty=True)
+MINIMAL = b'{"Id":11,"ShopId":16,"PlatformKindEnumValue":0}'
+GOLDEN = [
+    ("request_json", MessageConversationChanges),
+    ("response_json", MessageConversation),
+]
+CROSS = [
+    ("request_xml", "request_json", MessageConversationChanges),
+    ("response_xml", "response_json", MessageConversation),
+]
+SETTINGS = settings(max_examples=250, deadline=None)
+FUZZ_SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def minimal(**fields: Any) -> bytes:
+    """The smallest valid body, with extra JSON members spliced in."""
+    value = json.loads(MINIMAL)
+    value.update(fields)
+    return json.dumps(value).encode()
+
+
+def conversation(**values: Any) -> MessageConversation:
+    """A valid conversation with ``values`` applied."""
+    return MessageConversation(
+        id=11, shop_id=16, platform_kind_enum_value=PlatformKindEnum.FlowAi, **values
+    )
+
+
+# -- golden vectors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sample", "cls"), GOLDEN)
+def test_golden_sample_round_trips_exactly(
+    seed_samples: dict[str, str], sample: str, cls: type
+) -> None:
+    """Decode the help page's JSON, encode it pretty: the same text, byte for byte."""
+    text = seed_samples[sample]
+    value = PRETTY.decode(text.encode(), cls)
+    assert type(value) is cls
+    assert PRETTY.encode(value).decode() == text.rstrip("\n")
+
+
+@pytest.mark.parametrize(("xml_sample", "json_sample", "cls"), CROSS)
+def test_xml_sample_encodes_to_json_sample(
+    seed_samples: dict[str, str], xml_sample: str, json_sample: str, cls: type
+) -> None:
+    """The XML and JSON samples describe one value: read one, write the other."""
+    value = XmlCodec().decode(seed_samples[xml_sample].encode(), cls)
+    assert PRETTY.encode(value).decode() == seed_samples[json_sample]
+
+
+def test_golden_sample_values(seed_samples: dict[str, str]) -> None:
+    """The sample's values arrive with their types and the seventh tick intact."""
+    value = COMPACT.decode(seed_samples["request_json"].encode(), MessageConversationChanges)
+    assert value.id == 11
+    assert value.shop_id == 16
+    assert value.platform_kind_enum_value is PlatformKindEnum.FlowAi
+    assert value.external_key == "sample string 1"
+    assert isinstance(value.creation_date, Timestamp)
+    assert str(value.creation_date) == "2026-01-11T16:13:16.7386644+01:00"
+    assert value.creation_date.sub_microsecond_ticks == 4
+
+
+@pytest.mark.parametrize(("sample", "cls"), GOLDEN)
+def test_compact_is_the_default_and_has_no_whitespace(
+    seed_samples: dict[str, str], sample: str, cls: type
+) -> None:
+    """On the wire the default is compact: the sample with no whitespace between tokens."""
+    value = COMPACT.decode(seed_samples[sample].encode(), cls)
+    expected = json.dumps(json.loads(seed_samples[sample]), separators=(",", ":"))
+    assert JsonCodec().encode(value).decode() == expected
+    assert b"\n" not in COMPACT.encode(value)
+    assert b'": ' not in COMPACT.encode(value)
+
+
+def test_order_is_json_net_order() -> None:
+    """Derived properties first (``ExternalKey`` ... ``Note``), then the base's."""
+    keys = list(json.loads(COMPACT.encode(conversation(note="n"))))
+    assert keys == [f.wire for f in json_order(MessageConversation)]
+    assert keys[0] == "ExternalKey"
+    assert keys[10] == "Id"
+    basic = MessageConversationBasicInfo(id=1, shop_id=2, platform_kind_enum_value=0)
+    assert next(iter(json.loads(COMPACT.encode(basic)))) == "Id"
+
+
+def test_enum_is_an_integer() -> None:
+    """Json.NET writes enums as their integer."""
+    assert b'"PlatformKindEnumValue":0' in COMPACT.encode(conversation())
+    named = attrs.evolve(conversation(), platform_kind_enum_value="FlowAi")
+    assert b'"PlatformKindEnumValue":0' in COMPACT.encode(named)
+
+
+def test_none_is_written_as_null() -> None:
+    """Every property is written; unset ones as ``null``, as Json.NET does."""
+    value = json.loads(COMPACT.encode(conversation()))
+    assert len(value) == 26
+    assert value["CustomerId"] is None
+    assert value["CreationDate"] is None
+    assert value["Note"] is None
+    assert b'"Note":null' in COMPACT.encode(conversation())
+
+
+def test_empty_string_is_kept_apart_from_null() -> None:
+    """Clearing a field (``""``) and not knowing it (``None``) are different updates."""
+    encoded = COMPACT.encode(conversation(note=""))
+    assert b'"Note":""' in encoded
+    assert COMPACT.decode(encoded, MessageConversation).note == ""
+
+
+# -- enums the client does not know -------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [1, 7, -1, 2**31 - 1])
+def test_unknown_enum_integer_round_trips(raw: int) -> None:
+    """A value the server added later is kept as its integer and written back unchanged."""
+    value = COMPACT.decode(minimal(PlatformKindEnumValue=raw), MessageConversationBasicInfo)
+    assert value.platform_kind_enum_value == raw
+    assert type(value.platform_kind_enum_value) is int
+    assert f'"PlatformKindEnumValue":{raw}'.encode() in COMPACT.encode(value)
+
+
+def test_unknown_enum_name_cannot_be_written_as_json() -> None:
+    """A name read from XML has no known integer: refuse it rather than guess."""
+    value = attrs.evolve(conversation(), platform_kind_enum_value="Brand")
+    with pytest.raises(ValidationError, match="JSON integer is unknown") as info:
+        COMPACT.encode(value)
+    assert info.value.fields == ("PlatformKindEnumValue",)
+
+
+def test_known_enum_name_is_read_case_insensitively() -> None:
+    """Json.NET reads enum names too (case-insensitively), so the client does as well."""
+    for name in ("FlowAi", "flowai"):
+        value = COMPACT.decode(minimal(PlatformKindEnumValue=name), MessageConversationBasicInfo)
+        assert value.platform_kind_enum_value is PlatformKindEnum.FlowAi
+
+
+def test_unknown_enum_name_in_json_is_a_decode_error() -> None:
+    """An unknown name in JSON could not be written back as JSON: refuse it on reading."""
+    with pytest.raises(DecodeError, match="Brand") as info:
+        COMPACT.decode(minimal(PlatformKindEnumValue="Brand"), MessageConversationBasicInfo)
+    assert info.value.field == "PlatformKindEnumValue"
+
+
+@pytest.mark.parametrize("minutes", [-14 * 60, 14 * 60, 14 * 60 + 1, -15 * 60, 23 * 60 + 59])
+def test_encoder_never_writes_a_date_the_decoder_refuses(minutes: int) -> None:
+    """What the client sends, it can read back; otherwise it refuses before sending."""
+    when = datetime(2026, 1, 11, 16, 13, 16, tzinfo=timezone(timedelta(minutes=minutes)))
+    value = conversation(creation_date=when)
+    culprits = tuple(e.field for e in field_errors(value, fmt="json"))
+    if culprits:
+        with pytest.raises(ValidationError) as info:
+            COMPACT.encode(value)
+        assert info.value.fields == culprits
+    else:
+        assert COMPACT.decode(COMPACT.encode(value), MessageConversation) == value
+
+
+# -- lenient reading -------------------------------------------------------------------------
+
+
+def test_unknown_members_are_ignored() -> None:
+    """The server may add fields; an older client must keep working."""
+    body = minimal(NewField="x", Nested={"a": [1, {"b": None}]}, List=[1, 2], Number=1.5, Flag=True)
+    value = COMPACT.decode(body, MessageConversationBasicInfo)
+    assert (value.id, value.shop_id) == (11, 16)
+
+
+def test_any_member_order_is_accepted(seed_samples: dict[str, str]) -> None:
+    """Order carries no meaning on reading."""
+    members = list(json.loads(seed_samples["response_json"]).items())
+    reordered = json.dumps(dict(reversed(members))).encode()
+    expected = COMPACT.decode(seed_samples["response_json"].encode(), MessageConversation)
+    assert COMPACT.decode(reordered, MessageConversation) == expected
+
+
+def test_null_and_missing_both_mean_none() -> None:
+    """``null`` and an absent member are the same to the reader."""
+    with_nulls = minimal(CustomerId=None, CreationDate=None, CustomerName=None, Note=None)
+    for body in (with_nulls, MINIMAL):
+        value = COMPACT.decode(body, MessageConversation)
+        assert value.customer_id is None
+        assert value.creation_date is None
+        assert value.customer_name is None
+        assert value.note is None
+
+
+def test_whitespace_around_the_document_is_fine() -> None:
+    """Servers and proxies add newlines; that is not malformed JSON."""
+    value = COMPACT.decode(b"\r\n  " + MINIMAL + b"\n", MessageConversationBasicInfo)
+    assert value.id == 11
+
+
+# -- strict reading --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"text"', b"1", b"null", b"true"])
+def test_root_must_be_an_object(body: bytes) -> None:
+    """Anything but an object is not a conversation."""
+    with pytest.raises(DecodeError, match="expected an object") as info:
+        COMPACT.decode(body, MessageConversationBasicInfo)
+    assert info.value.media_type == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("wire", "raw"),
+    [
+        ("Id", "11"),
+        ("Id", 1.5),
+        ("Id", True),
+        ("ShopId", [16]),
+        ("CustomerId", "1"),
+        ("Rating", False),
+        ("Rating", {"value": 1}),
+        ("CustomerName", 5),
+        ("ChannelId", ["a"]),
+        ("CreationDate", 5),
+        ("CreationDate", "yesterday"),
+        ("LastActivityDate", "2026-01-11T16:13:16.12345678Z"),
+        ("PlatformKindEnumValue", True),
+        ("PlatformKindEnumValue", 1.0),
+        ("PlatformKindEnumValue", None),
+    ],
+)
+def test_wrong_type_names_the_field(wire: str, raw: object) -> None:
+    """A member of the wrong type is blamed by its wire name."""
+    with pytest.raises(DecodeError) as info:
+        COMPACT.decode(minimal(**{wire: raw}), MessageConversationBasicInfo)
+    assert info.value.field == wire
+    assert wire in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b'{"Id":11,', b'{"Id":11,,}', b"{'Id':11}", b'{"Id":NaN}', b"\x00"]
+)
+def test_malformed_json_gives_a_position(body: bytes) -> None:
+    """Malformed text says where the parser stopped."""
+    with pytest.raises(DecodeError, match="malformed JSON") as info:
+        COMPACT.decode(body, MessageConversationBasicInfo)
+    assert info.value.position is not None
+    assert "line 1" in info.value.position
+
+
+def test_malformed_json_position_counts_lines() -> None:
+    """Pretty bodies span lines; the position must point at the right one."""
+    with pytest.raises(DecodeError) as info:
+        COMPACT.decode(b'{\n  "Id": 11,\n  "ShopId": }', MessageConversationBasicInfo)
+    assert info.value.position is not None
+    assert info.value.position.startswith("line 3")
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", b"\r\n"])
+def test_empty_body_is_a_decode_error(body: bytes) -> None:
+    """A 200 with no body is not a conversation."""
+    with pytest.raises(DecodeError, match="empty body"):
+        COMPACT.decode(body, MessageConversationBasicInfo)
+
+
+@pytest.mark.parametrize("wire", ["Id", "ShopId", "PlatformKindEnumValue"])
+def test_missing_required_member_is_named(wire: str) -> None:
+    """A body without ``Id`` cannot be matched to a conversation."""
+    value = json.loads(MINIMAL)
+    del value[wire]
+    with pytest.raises(DecodeError, match="is required") as info:
+        COMPACT.decode(json.dumps(value).encode(), MessageConversationBasicInfo)
+    assert info.value.field == wire
+
+
+def test_invalid_utf8_is_a_decode_error() -> None:
+    """Bytes that are not UTF-8 are refused, not replaced."""
+    with pytest.raises(DecodeError, match="malformed JSON"):
+        COMPACT.decode(minimal()[:-1] + b',"Note":"\xff\xfe"}', MessageConversation)
+
+
+def test_deep_nesting_is_refused_quickly() -> None:
+    """A hostile body nested 100 000 deep must not exhaust the stack or the CPU."""
+    body = b'{"X":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    start = time.perf_counter()
+    with pytest.raises(DecodeError, match="malformed JSON"):
+        COMPACT.decode(body, MessageConversationBasicInfo)
+    assert time.perf_counter() - start < 1
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+
+def test_list_decode() -> None:
+    """The list endpoint returns a bare array of ``MessageConversationBasicInfo``."""
+    body = b"[" + MINIMAL + b"," + minimal(Id=12, PlatformKindEnumValue=5) + b"]"
+    items = COMPACT.decode(body, list[MessageConversationBasicInfo])
+    assert [i.id for i in items] == [11, 12]
+    assert [i.platform_kind_enum_value for i in items] == [PlatformKindEnum.FlowAi, 5]
+    assert all(type(i) is MessageConversationBasicInfo for i in items)
+
+
+def test_empty_list_decodes_to_empty_list() -> None:
+    """An empty page ends the paging loop."""
+    assert COMPACT.decode(b"[]", list[MessageConversationBasicInfo]) == []
+
+
+def test_list_requires_an_array() -> None:
+    """An object where an array belongs is refused."""
+    with pytest.raises(DecodeError, match="expected an array"):
+        COMPACT.decode(MINIMAL, list[MessageConversationBasicInfo])
+
+
+def test_list_item_error_names_index_and_field() -> None:
+    """A bad item says which item and which field, and says the media type once."""
+    body = b"[" + MINIMAL + b"," + minimal(Id="twelve") + b"]"
+    with pytest.raises(DecodeError) as info:
+        COMPACT.decode(body, list[MessageConversationBasicInfo])
+    error = info.value
+    assert error.field is not None
+    assert "1" in error.field
+    assert "Id" in error.field
+    assert str(error).count("application/json") == 1
+
+
+def test_list_encode_is_a_json_array() -> None:
+    """Encoding a page writes an array of objects in Json.NET order."""
+    items = [
+        MessageConversationBasicInfo(id=i, shop_id=1, platform_kind_enum_value=0) for i in (1, 2)
+    ]
+    encoded = COMPACT.encode(items)
+    assert [item["Id"] for item in json.loads(encoded)] == [1, 2]
+    assert COMPACT.decode(encoded, list[MessageConversationBasicInfo]) == items
+
+
+# -- escaping --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("\u2028", b"\\u2028"),
+        ("\u2029", b"\\u2029"),
+        ("\u0085", b"\\u0085"),
+        ('"', b'\\"'),
+        ("\\", b"\\\\"),
+        ("\n", b"\\n"),
+        ("\r", b"\\r"),
+        ("\t", b"\\t"),
+        ("\x01", b"\\u0001"),
+        ("\x1f", b"\\u001f"),
+    ],
+)
+def test_json_net_escapes(text: str, escaped: bytes) -> None:
+    """Json.NET escapes these (including three orjson alone would write raw)."""
+    encoded = COMPACT.encode(conversation(note=f"a{text}b"))
+    assert b'"Note":"a' + escaped + b'b"' in encoded
+    assert COMPACT.decode(encoded, MessageConversation).note == f"a{text}b"
+
+
+@pytest.mark.parametrize("text", ["<>&'", "/", "\u00e9", "\u20ac", "\U0001f600", "\x7f"])
+def test_everything_else_is_raw_utf8(text: str) -> None:
+    """Json.NET's default writes HTML characters and non-ASCII unescaped, as UTF-8."""
+    encoded = COMPACT.encode(conversation(note=text))
+    assert b'"Note":"' + text.encode() + b'"' in encoded
+
+
+def test_lone_surrogate_cannot_be_encoded() -> None:
+    """No UTF-8 body can carry it; the field is named."""
+    with pytest.raises(ValidationError) as info:
+        COMPACT.encode(conversation(customer_name="\ud800"))
+    assert info.value.fields == ("CustomerName",)
+
+
+# -- byte order marks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+    ],
+)
+def test_bom_is_accepted(bom: bytes, encoding: str) -> None:
+    """.NET writers often prepend a BOM; the reader must not choke on it."""
+    body = bom + minimal(Note="caf\u00e9").decode().encode(encoding)
+    value = COMPACT.decode(body, MessageConversation)
+    assert value.note == "caf\u00e9"
+
+
+def test_output_has_no_bom() -> None:
+    """The client writes plain UTF-8, which every server reads."""
+    assert COMPACT.encode(conversation()).startswith(b"{")
+    assert PRETTY.encode(conversation()).startswith(b"{\n")
+
+
+# -- properties ------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(models("json"), st.booleans())
+def test_any_valid_instance_round_trips(value: Any, pretty: bool) -> None:
+    """Encode then decode gives the same value; re-encoding gives the same bytes."""
+    codec = JsonCodec(pretty=pretty)
+    encoded = codec.encode(value)
+    decoded = codec.decode(encoded, type(value))
+    assert decoded == value
+    assert codec.encode(decoded) == encoded
+    assert list(json.loads(encoded)) == [f.wire for f in json_order(type(value))]
+
+
+@SETTINGS
+@given(models("json"))
+def test_compact_and_pretty_carry_the_same_value(value: Any) -> None:
+    """Pretty output is only whitespace on top of compact output."""
+    assert json.loads(PRETTY.encode(value)) == json.loads(COMPACT.encode(value))
+
+
+@SETTINGS
+@given(st.lists(basic_infos("json"), max_size=5))
+def test_any_page_round_trips(items: list[MessageConversationBasicInfo]) -> None:
+    """A page of the list endpoint survives the codec."""
+    assert COMPACT.decode(COMPACT.encode(items), list[MessageConversationBasicInfo]) == items
+
+
+@SETTINGS
+@given(unknown_enum_ints())
+def test_any_unknown_enum_integer_round_trips(raw: int) -> None:
+    """Whatever value the server adds, it comes back as it went."""
+    body = minimal(PlatformKindEnumValue=raw)
+    value = COMPACT.decode(body, MessageConversationBasicInfo)
+    assert value.platform_kind_enum_value == raw
+    assert json.loads(COMPACT.encode(value))["PlatformKindEnumValue"] == raw
+
+
+@FUZZ_SETTINGS
+@given(st.binary(max_size=512), st.sampled_from([MessageConversation, list[MessageConversation]]))
+def test_arbitrary_bytes_give_a_value_or_decode_error(data: bytes, cls: Any) -> None:
+    """No input makes the decoder raise anything but ``DecodeError``."""
+    result = decode_outcome(COMPACT, data, cls)
+    if isinstance(result, DecodeError):
+        assert result.media_type == "application/json"
+    else:
+        assert isinstance(result, (list, MessageConversation))
+
+
+@FUZZ_SETTINGS
+@given(st.data())
+def test_mutated_samples_give_a_value_or_decode_error(
+    seed_samples: dict[str, str], data: st.DataObject
+) -> None:
+    """Almost-valid bodies reach every field reader; still only a value or DecodeError."""
+    sample = data.draw(st.sampled_from(["request_json", "response_json"]))
+    body = data.draw(mutated(seed_samples[sample].encode()))
+    result = decode_outcome(COMPACT, body, MessageConversation)
+    if isinstance(result, DecodeError):
+        assert result.media_type == "application/json"
+    else:
+        assert type(result) is MessageConversation
