@@ -61,6 +61,13 @@ async def _one(update: Update, index: int, item: Any) -> UpdateResult:
     return UpdateResult(index, item, conversation=saved)
 
 
+class _Finished:
+    """A worker found the input exhausted."""
+
+
+_FINISHED = _Finished()
+
+
 async def run_bulk(
     update: Update,
     items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
@@ -69,11 +76,14 @@ async def run_bulk(
 ) -> AsyncIterator[UpdateResult]:
     """Run ``update`` over ``items``, at most ``concurrency`` at once, yielding as they end.
 
-    Input is pulled only to refill a free slot, so it is never read more than
-    ``concurrency`` items ahead of what the consumer has taken. Closing the iterator
-    (``aclose()``, or cancelling the consumer) cancels the work in flight and waits for
-    it to finish cancelling, so no task outlives it. An error that is not a
-    :class:`~shopapi.ShopApiError` is a bug, not an item failure: it propagates.
+    ``concurrency`` workers pull from the input, so no more than that many requests are
+    in flight. Each pull takes a permit that comes back only when the consumer takes a
+    result, and there are ``2 * concurrency`` permits: the input is never read more than
+    that far ahead of what was consumed, yet a worker need not wait for the consumer to
+    catch up on every single result before it starts its next request. Closing the iterator (``aclose()``, or cancelling the
+    consumer) cancels the workers and waits for them, so no task outlives it. An error
+    that is not a :class:`~shopapi.ShopApiError` (a bug, or the input failing) is not an
+    item failure: it propagates.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -83,30 +93,52 @@ async def run_bulk(
     else:
         source = None
         sync_source = iter(items)
-    pending: set[asyncio.Task[UpdateResult]] = set()
-    index = 0
-    exhausted = False
+    permits = asyncio.Semaphore(2 * concurrency)
+    pulling = asyncio.Lock()
+    results: asyncio.Queue[UpdateResult | _Finished | BaseException] = asyncio.Queue()
+    next_index = 0
+
+    async def pull() -> tuple[int, Any] | None:
+        nonlocal next_index
+        async with pulling:
+            try:
+                if source is not None:
+                    item = await anext(source)
+                else:
+                    assert sync_source is not None
+                    item = next(sync_source)
+            except (StopIteration, StopAsyncIteration):
+                return None
+            index = next_index
+            next_index += 1
+            return index, item
+
+    async def worker() -> None:
+        try:
+            while True:
+                await permits.acquire()
+                pulled = await pull()
+                if pulled is None:
+                    permits.release()
+                    results.put_nowait(_FINISHED)
+                    return
+                results.put_nowait(await _one(update, *pulled))
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            results.put_nowait(exc)
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     try:
-        while True:
-            while not exhausted and len(pending) < concurrency:
-                try:
-                    if source is not None:
-                        item = await anext(source)
-                    else:
-                        assert sync_source is not None
-                        item = next(sync_source)
-                except (StopIteration, StopAsyncIteration):
-                    exhausted = True
-                    break
-                pending.add(asyncio.create_task(_one(update, index, item)))
-                index += 1
-            if not pending:
-                return
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                yield task.result()
+        running = concurrency
+        while running:
+            result = await results.get()
+            if isinstance(result, _Finished):
+                running -= 1
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                yield result
+                permits.release()
     finally:
-        for task in pending:
+        for task in workers:
             task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)

@@ -417,9 +417,10 @@ class MessageConversations:
         The shop and conversation ids come from each item's ``shop_id`` and ``id``.
         An invalid item fails alone with its ``ValidationError`` and sends nothing; a
         permanent failure fails alone; transient ones are retried by the client's
-        policy. Input is pulled lazily (never more than ``concurrency`` ahead), so
-        millions of items stream through in constant memory. ``aclose()`` the iterator
-        (or cancel its consumer) to stop early: work in flight is cancelled.
+        policy. Input is pulled lazily (never more than ``2 * concurrency`` items ahead
+        of the results consumed), so millions of items stream through in constant
+        memory. ``aclose()`` the iterator (or cancel its consumer) to stop early: work in
+        flight is cancelled.
 
         Args:
             items: An iterable or async iterable of ``MessageConversationChanges``.

@@ -1,0 +1,173 @@
+"""``update_many`` throughput against raw aiohttp, and memory over 100,000 streamed items.
+
+Throughput: ``update_many(items, concurrency=C)`` against raw aiohttp with C workers
+sending the same pre-encoded bodies to the same fake server, in the same run. Rounds
+alternate which side goes first; the figure is the median of the per-round ratios.
+Set-ups as in ``bench_session.py``: the server on its own core (strict: the client's
+CPU is the bottleneck) and in the client's event loop.
+
+Memory: resident set size of this process after 10,000 items (warm) and after
+100,000, streamed lazily from a generator through the real client and server (on its
+own core, so the server's store is not counted). Flat means the growth stays within
+noise (a few MiB), independent of the item count.
+
+Run: ``python benchmarks/bench_bulk.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+
+from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, ShopApiClient
+from shopapi._protocol import basic_auth_header
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _server import fake_server_process
+
+ITEMS_PER_ROUND = 3000
+ROUNDS = 7
+TARGET = 0.8
+STREAMED = 100_000
+
+
+def changes(start: int, n: int) -> Iterator[MessageConversationChanges]:
+    for i in range(start, start + n):
+        yield MessageConversationChanges(
+            id=i,
+            shop_id=1,
+            platform_kind_enum_value=PlatformKindEnum.FlowAi,
+            customer_name=f"Customer {i}",
+            note=f"bulk note {i}",
+        )
+
+
+async def throughput(base_url: str, concurrency: int) -> tuple[float, float, float]:
+    items = list(changes(1, ITEMS_PER_ROUND))
+    codec = JsonCodec()
+    bodies = [codec.encode(c) for c in items]
+    urls = [f"{base_url}/v1/Shops/1/MessageConversations/{c.id}" for c in items]
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Accept": "application/json",
+        "Authorization": basic_auth_header("bench", "bench-pw"),
+    }
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max(100, concurrency))) as raw,
+        ShopApiClient(base_url, auth=("bench", "bench-pw")) as client,
+    ):
+
+        async def raw_round() -> float:
+            todo = iter(range(ITEMS_PER_ROUND))
+
+            async def worker() -> None:
+                for i in todo:
+                    async with raw.put(urls[i], data=bodies[i], headers=headers) as resp:
+                        await resp.read()
+                        assert resp.status == 200
+
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return ITEMS_PER_ROUND / (time.perf_counter() - start)
+
+        async def ours_round() -> float:
+            start = time.perf_counter()
+            ok = 0
+            async for result in client.message_conversations.update_many(
+                items, concurrency=concurrency
+            ):
+                ok += result.ok
+            assert ok == ITEMS_PER_ROUND
+            return ITEMS_PER_ROUND / (time.perf_counter() - start)
+
+        await raw_round()
+        await ours_round()
+        ours_rates, raw_rates, ratios = [], [], []
+        for r in range(ROUNDS):
+            if r % 2:
+                a, b = await ours_round(), await raw_round()
+            else:
+                b = await raw_round()
+                a = await ours_round()
+            ours_rates.append(a)
+            raw_rates.append(b)
+            ratios.append(a / b)
+    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+
+
+async def throughput_in_process(concurrency: int) -> tuple[float, float, float]:
+    from shopapi.testing import FakeShopServer
+
+    async with FakeShopServer(
+        username="bench", password="bench-pw", record=False, create_missing=True
+    ) as server:
+        return await throughput(server.base_url, concurrency)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def memory(base_url: str) -> tuple[float, float, float]:
+    marks: dict[int, float] = {}
+    async with ShopApiClient(base_url, auth=("bench", "bench-pw")) as client:
+        done = 0
+        async for result in client.message_conversations.update_many(
+            changes(1, STREAMED), concurrency=32
+        ):
+            assert result.ok
+            done += 1
+            if done in (10_000, 50_000, STREAMED):
+                gc.collect()
+                marks[done] = rss_mib()
+    return marks[10_000], marks[50_000], marks[STREAMED]
+
+
+def main() -> int:
+    ok = True
+    print(
+        "| server | concurrency | update_many items/s (median) | raw aiohttp req/s (median) | ratio | target |"
+    )
+    print("|---|---|---|---|---|---|")
+
+    def row(setup: str, concurrency: int, result: tuple[float, float, float]) -> bool:
+        ours, raw, ratio = result
+        verdict = "ok" if ratio >= TARGET else "UNDER"
+        print(
+            f"| {setup} | {concurrency} | {ours:.0f} | {raw:.0f} | {ratio:.2f}x | >= {TARGET}x {verdict} |"
+        )
+        return ratio >= TARGET
+
+    with fake_server_process() as base_url:
+        for concurrency in (8, 32):
+            ok &= row("own core", concurrency, asyncio.run(throughput(base_url, concurrency)))
+        at10k, at50k, at100k = asyncio.run(memory(base_url))
+    for concurrency in (8, 32):
+        ok &= row("shared loop", concurrency, asyncio.run(throughput_in_process(concurrency)))
+    growth = at100k - at10k
+    flat = growth < 8.0
+    ok &= flat
+    print()
+    print(
+        f"| RSS after 10,000 items | after 50,000 | after {STREAMED:,} | growth 10k->100k | flat |"
+    )
+    print("|---|---|---|---|---|")
+    print(
+        f"| {at10k:.1f} MiB | {at50k:.1f} MiB | {at100k:.1f} MiB | {growth:+.1f} MiB | {'yes' if flat else 'NO'} |"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
