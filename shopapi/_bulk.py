@@ -80,8 +80,9 @@ async def run_bulk(
     in flight. Each pull takes a permit that comes back only when the consumer takes a
     result, and there are ``2 * concurrency`` permits: the input is never read more than
     that far ahead of what was consumed, yet a worker need not wait for the consumer to
-    catch up on every single result before it starts its next request. Closing the iterator (``aclose()``, or cancelling the
-    consumer) cancels the workers and waits for them, so no task outlives it. An error
+    catch up on every single result before it starts its next request. Closing the
+    iterator (``aclose()``, or cancelling the consumer) cancels the workers and waits for
+    them, so no task outlives it. An error
     that is not a :class:`~shopapi.ShopApiError` (a bug, or the input failing) is not an
     item failure: it propagates.
     """
