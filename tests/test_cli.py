@@ -267,3 +267,25 @@ def test_journal_keys_ignore_surrounding_whitespace() -> None:
     raw = JsonCodec().encode(changes)
     assert item_key(raw) == item_key(b"  " + raw + b"\r\n")
     assert item_key(raw) != item_key(raw.replace(b'"Id":1', b'"Id":2'))
+
+
+async def test_reads_stdin_with_a_dash(server: FakeShopServer, tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    write_input(server, path, range(1, 21))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shopapi",
+        "bulk-update",
+        "--base-url",
+        server.base_url,
+        "-",
+        env={**os.environ, **ENV},
+        stdin=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate(path.read_bytes())
+    assert proc.returncode == 0, err.decode()
+    assert b"saved 20, failed 0" in err
+    assert b"progress: " in err  # stderr is not a terminal: plain lines
+    assert all(server.saves(c) == 1 for c in range(1, 21))
