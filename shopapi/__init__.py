@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._enums import PlatformKindEnum
+from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._exceptions import (
     ApiError,
     AuthenticationError,
@@ -29,6 +29,8 @@ from ._exceptions import (
     ValidationError,
 )
 from ._models import (
+    MessageBasicInfo,
+    MessageChanges,
     MessageConversation,
     MessageConversationBasicInfo,
     MessageConversationChanges,
@@ -77,9 +79,13 @@ __all__ = [
     "FieldError",
     "JsonCodec",
     "Limits",
+    "MessageBasicInfo",
+    "MessageChanges",
     "MessageConversation",
     "MessageConversationBasicInfo",
     "MessageConversationChanges",
+    "MessageSenderTypeEnum",
+    "MessageTypeEnum",
     "NotFoundError",
     "PermissionDeniedError",
     "PlatformKindEnum",

@@ -8,6 +8,7 @@ aiohttp is spoken to (and its errors translated) only in :mod:`shopapi._transpor
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -27,13 +28,25 @@ from ._exceptions import (
     TransportError,
 )
 from ._limits import PauseGate, TokenBucket
-from ._models import MessageConversation, MessageConversationChanges
+from ._models import (
+    MessageBasicInfo,
+    MessageChanges,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+)
 from ._protocol import (
     Credentials,
     Request,
     api_error,
+    build_list,
+    build_list_messages,
+    build_post_message,
     build_update,
     check_conversation,
+    check_message,
+    check_page,
+    check_page_items,
     normalize_base_url,
     read_answer,
 )
@@ -403,6 +416,135 @@ class MessageConversations:
             request,
             expect=MessageConversation,
             check=check_conversation(shop_id, message_conversation_id),
+        )
+        return result
+
+    async def list_page(
+        self, shop_id: int, *, page_number: int = 1, page_size: int = 100
+    ) -> builtins.list[MessageConversationBasicInfo]:
+        """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``: one page.
+
+        Returns:
+            The page's conversations; an empty list past the end.
+        """
+        client = self._client
+        request = build_list(
+            client._base_url,
+            shop_id,
+            page_number=page_number,
+            page_size=page_size,
+            codec=client._codec,
+        )
+        page: builtins.list[MessageConversationBasicInfo] = await client._call(
+            request,
+            expect=builtins.list[MessageConversationBasicInfo],
+            check=check_page_items(shop_id),
+        )
+        return page
+
+    async def list(
+        self, shop_id: int, *, page_size: int = 100
+    ) -> AsyncIterator[MessageConversationBasicInfo]:
+        """Every conversation of a shop, fetching pages lazily and in order.
+
+        A page is fetched only when the previous one has been consumed, and the first
+        empty page ends the list (the API's paging contract). Retries and limits apply
+        to every page.
+        """
+        check_page(1, page_size)
+        page_number = 1
+        while True:
+            page = await self.list_page(shop_id, page_number=page_number, page_size=page_size)
+            if not page:
+                return
+            for conversation in page:
+                yield conversation
+            page_number += 1
+
+    async def messages_page(
+        self,
+        shop_id: int,
+        message_conversation_id: int,
+        *,
+        page_number: int = 1,
+        page_size: int = 100,
+    ) -> builtins.list[MessageBasicInfo]:
+        """``GET .../MessageConversations/{id}/Messages?pageSize&pageNumber``: one page."""
+        client = self._client
+        request = build_list_messages(
+            client._base_url,
+            shop_id,
+            message_conversation_id,
+            page_number=page_number,
+            page_size=page_size,
+            codec=client._codec,
+        )
+        page: builtins.list[MessageBasicInfo] = await client._call(
+            request,
+            expect=builtins.list[MessageBasicInfo],
+            check=check_page_items(shop_id, message_conversation_id),
+        )
+        return page
+
+    async def messages(
+        self, shop_id: int, message_conversation_id: int, *, page_size: int = 100
+    ) -> AsyncIterator[MessageBasicInfo]:
+        """Every message of a conversation, pages fetched lazily, in order, until an
+        empty one."""
+        check_page(1, page_size)
+        page_number = 1
+        while True:
+            page = await self.messages_page(
+                shop_id, message_conversation_id, page_number=page_number, page_size=page_size
+            )
+            if not page:
+                return
+            for message in page:
+                yield message
+            page_number += 1
+
+    async def post_message(
+        self,
+        shop_id: int,
+        message_conversation_id: int,
+        message: MessageChanges,
+        *,
+        allow_duplicates: bool = False,
+    ) -> MessageBasicInfo:
+        """``POST .../MessageConversations/{id}/Messages``: add a message.
+
+        A POST is not idempotent: repeating one the server did process posts the message
+        twice. So it is retried only where the request provably never reached the
+        server (the connection was refused or never made) or the server said it did not
+        process it (429). After a timeout, a dropped connection or a 5xx the server may
+        have stored it, so it is not retried unless ``allow_duplicates=True`` says a
+        duplicate is acceptable.
+
+        Args:
+            shop_id: The shop.
+            message_conversation_id: The conversation; ``message`` must name it too.
+            message: The message, with ``id=0`` (an insert; the client enforces it).
+            allow_duplicates: Retry after timeouts, drops and 5xx as well.
+
+        Returns:
+            The message as the server answers it.
+
+        Raises:
+            ValidationError: Before sending (``id`` not 0, another conversation's id,
+                a field breaking the constraints).
+            ApiError, TransportError, DecodeError: As for :meth:`update`.
+        """
+        client = self._client
+        request = build_post_message(
+            client._base_url,
+            shop_id,
+            message_conversation_id,
+            message,
+            client._codec,
+            allow_duplicates=allow_duplicates,
+        )
+        result: MessageBasicInfo = await client._call(
+            request, expect=MessageBasicInfo, check=check_message(message_conversation_id)
         )
         return result
 

@@ -11,13 +11,33 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["PlatformKindEnum", "enum_to_int", "enum_to_name"]
+__all__ = [
+    "MessageSenderTypeEnum",
+    "MessageTypeEnum",
+    "PlatformKindEnum",
+    "enum_to_int",
+    "enum_to_name",
+]
 
 
 class PlatformKindEnum(enum.IntEnum):
     """The platform a conversation came from. Member names are the .NET names."""
 
     FlowAi = 0
+
+
+class MessageSenderTypeEnum(enum.IntEnum):
+    """Who sent a message.
+
+    The API documents the type but not its members, so none are declared: every value
+    is kept as the server sent it (an ``int`` from JSON, a ``str`` from XML) and written
+    back unchanged. Converting between the two forms needs the mapping, so it is refused
+    until the members are known.
+    """
+
+
+class MessageTypeEnum(enum.IntEnum):
+    """The kind of a message. Members undocumented; see :class:`MessageSenderTypeEnum`."""
 
 
 def enum_to_int(enum_cls: type[enum.IntEnum], value: object) -> int:

@@ -14,11 +14,13 @@ from typing import Any
 
 import attrs
 
-from ._enums import PlatformKindEnum
-from ._fields import enum_field, integer, string, timestamp
+from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
+from ._fields import boolean, enum_field, integer, string, timestamp
 from ._timestamps import Timestamp
 
 __all__ = [
+    "MessageBasicInfo",
+    "MessageChanges",
     "MessageConversation",
     "MessageConversationBasicInfo",
     "MessageConversationChanges",
@@ -102,3 +104,39 @@ class MessageConversationChanges(_ConversationDetails):
         values = attrs.asdict(conversation, recurse=False)
         values.update(changes)
         return cls(**values)
+
+
+@attrs.frozen(kw_only=True)
+class MessageBasicInfo:
+    """A message of a conversation, as the messages endpoint lists it.
+
+    The enums' members are undocumented, so their values stay raw: the ``int`` JSON
+    carries or the ``str`` XML carries.
+    """
+
+    id: int = integer("Id", nullable=False, required=True)
+    message_conversation_id: int = integer("MessageConversationId", nullable=False, required=True)
+    body: str | None = string("Body")
+    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
+    message_sender_enum_value: MessageSenderTypeEnum | int | str = enum_field(
+        "MessageSenderEnumValue", MessageSenderTypeEnum, required=True
+    )
+    is_read: bool | None = boolean("IsRead")
+    type_enum_value: MessageTypeEnum | int | str = enum_field(
+        "TypeEnumValue", MessageTypeEnum, required=True
+    )
+
+
+@attrs.frozen(kw_only=True)
+class MessageChanges(MessageBasicInfo):
+    """The body of ``POST v1/Shops/{shopId}/MessageConversations/{id}/Messages``.
+
+    ``id`` is 0 for an insert (the client enforces it) and ``message_conversation_id``
+    must match the URL's conversation.
+    """
+
+    external_key: str | None = string("ExternalKey", 255)
+    external_timestamp_utc: Timestamp | None = timestamp("ExternalTimestampUtc")
+    reply_date_utc: Timestamp | None = timestamp("ReplyDateUtc")
+    response_time_in_seconds: int | None = integer("ResponseTimeInSeconds")
+    maximum_response_time_in_seconds: int | None = integer("MaximumResponseTimeInSeconds")

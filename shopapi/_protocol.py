@@ -34,7 +34,13 @@ from ._exceptions import (
     ServerError,
     ValidationError,
 )
-from ._models import MessageConversation, MessageConversationChanges
+from ._models import (
+    MessageBasicInfo,
+    MessageChanges,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+)
 from ._validation import INT32_MAX, field_errors, is_valid
 from .codecs import Codec, CodecRegistry
 from .codecs._base import normalize_media_type
@@ -44,7 +50,13 @@ __all__ = [
     "Request",
     "api_error",
     "basic_auth_header",
+    "build_list",
+    "build_list_messages",
+    "build_post_message",
     "build_update",
+    "check_message",
+    "check_page",
+    "check_page_items",
     "codec_headers",
     "check_id",
     "conversation_path",
@@ -152,20 +164,110 @@ def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
     return path
 
 
-_HEADERS: weakref.WeakKeyDictionary[Codec, Mapping[str, str]] = weakref.WeakKeyDictionary()
+_HEADERS: weakref.WeakKeyDictionary[Codec, tuple[Mapping[str, str], Mapping[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def codec_headers(codec: Codec) -> Mapping[str, str]:
-    """``Content-Type`` and ``Accept`` for a codec: one shared, read-only mapping each,
-    so the session can cache what it derives from them."""
+def codec_headers(codec: Codec, *, body: bool = True) -> Mapping[str, str]:
+    """``Content-Type`` (with a body) and ``Accept`` for a codec: one shared, read-only
+    mapping each, so the session can cache what it derives from them."""
     try:
-        return _HEADERS[codec]
+        with_body, without_body = _HEADERS[codec]
     except (KeyError, TypeError):
         content_type = str(getattr(codec, "content_type", codec.media_type))
-        headers = MappingProxyType({"Content-Type": content_type, "Accept": codec.media_type})
+        with_body = MappingProxyType({"Content-Type": content_type, "Accept": codec.media_type})
+        without_body = MappingProxyType({"Accept": codec.media_type})
         with contextlib.suppress(TypeError):  # a codec without weakrefs is not cached
-            _HEADERS[codec] = headers
-        return headers
+            _HEADERS[codec] = (with_body, without_body)
+    return with_body if body else without_body
+
+
+def check_page(page_number: object, page_size: object) -> tuple[int, int]:
+    """``pageNumber`` (from 1) and ``pageSize`` (at least 1), as .NET ints.
+
+    Raises:
+        ValidationError: Naming each bad parameter.
+    """
+    errors = []
+    for name, value in (("pageNumber", page_number), ("pageSize", page_size)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(FieldError(name, f"must be an int, not {type(value).__name__}"))
+        elif not 1 <= value <= INT32_MAX:
+            errors.append(FieldError(name, f"{value} is not >= 1"))
+    if errors:
+        raise ValidationError(errors)
+    return int(page_number), int(page_size)  # type: ignore[call-overload]
+
+
+def build_list(
+    base_url: str, shop_id: int, *, page_number: int, page_size: int, codec: Codec
+) -> Request:
+    """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``."""
+    number, size = check_page(page_number, page_size)
+    path = f"{conversation_path(shop_id)}?pageSize={size}&pageNumber={number}"
+    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+
+
+def build_list_messages(
+    base_url: str,
+    shop_id: int,
+    conversation_id: int,
+    *,
+    page_number: int,
+    page_size: int,
+    codec: Codec,
+) -> Request:
+    """``GET v1/Shops/{shopId}/MessageConversations/{id}/Messages?pageSize&pageNumber``."""
+    number, size = check_page(page_number, page_size)
+    path = (
+        f"{conversation_path(shop_id, conversation_id)}/Messages"
+        f"?pageSize={size}&pageNumber={number}"
+    )
+    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+
+
+def build_post_message(
+    base_url: str,
+    shop_id: int,
+    conversation_id: int,
+    message: MessageChanges,
+    codec: Codec,
+    *,
+    allow_duplicates: bool = False,
+) -> Request:
+    """Check and render ``POST v1/Shops/{shopId}/MessageConversations/{id}/Messages``.
+
+    Args:
+        allow_duplicates: Mark the request as safe to repeat after a timeout or a 5xx,
+            accepting that the server may then store the message twice.
+
+    Raises:
+        ValidationError: Bad ids, an ``Id`` other than 0 (this endpoint inserts), a
+            ``MessageConversationId`` other than the URL's, a field breaking the
+            constraints, or a value the codec's format cannot carry.
+    """
+    path = f"{conversation_path(shop_id, conversation_id)}/Messages"
+    if not isinstance(message, MessageChanges):
+        found = type(message).__name__
+        raise ValidationError([FieldError("<body>", f"expected MessageChanges, got {found}")])
+    errors = [] if is_valid(message) else field_errors(message)
+    if message.id != 0:
+        errors.append(FieldError("Id", f"is {message.id!r}; a new message must have Id 0"))
+    if message.message_conversation_id != conversation_id:
+        errors.append(
+            FieldError(
+                "MessageConversationId",
+                f"is {message.message_conversation_id!r} but the URL names conversation "
+                f"{conversation_id}",
+            )
+        )
+    if errors:
+        raise ValidationError(errors, type_name="MessageChanges")
+    body = codec.encode(message)
+    return Request(
+        "POST", path, base_url + path, codec_headers(codec), body, idempotent=allow_duplicates
+    )
 
 
 def build_update(
@@ -281,6 +383,40 @@ def read_answer(
     if check is not None:
         check(value)
     return value
+
+
+def check_page_items(shop_id: int, conversation_id: int | None = None) -> Callable[[Any], None]:
+    """A ``check`` for list pages: every item belongs to the shop (and conversation)."""
+
+    def check(page: Any) -> None:
+        for index, item in enumerate(page):
+            if isinstance(item, MessageConversationBasicInfo) and item.shop_id != shop_id:
+                raise ResponseMismatchError(
+                    f"asked for shop {shop_id}, item [{index}] is in shop {item.shop_id}"
+                )
+            if (
+                isinstance(item, MessageBasicInfo)
+                and item.message_conversation_id != conversation_id
+            ):
+                raise ResponseMismatchError(
+                    f"asked for conversation {conversation_id}, item [{index}] is in "
+                    f"conversation {item.message_conversation_id}"
+                )
+
+    return check
+
+
+def check_message(conversation_id: int) -> Callable[[Any], None]:
+    """A ``check`` for a posted message's answer: it is in the conversation posted to."""
+
+    def check(value: Any) -> None:
+        if value.message_conversation_id != conversation_id:
+            raise ResponseMismatchError(
+                f"posted to conversation {conversation_id}, the answer is a message of "
+                f"conversation {value.message_conversation_id}"
+            )
+
+    return check
 
 
 def check_conversation(shop_id: int, conversation_id: int) -> Callable[[Any], None]:

@@ -30,6 +30,12 @@ Endpoints (paths match case-insensitively, as ASP.NET routing does):
 * ``GET  /v1/Shops/{shopId}/MessageConversations/{id}``: the stored conversation.
 * ``GET  /v1/Shops/{shopId}/MessageConversations?pageSize=&pageNumber=``: a bare array
   of ``MessageConversationBasicInfo``, sorted by id; an empty page ends the list.
+* ``GET  /v1/Shops/{shopId}/MessageConversations/{id}/Messages?pageSize=&pageNumber=``:
+  the conversation's ``MessageBasicInfo``, oldest first, paged the same way.
+* ``POST /v1/Shops/{shopId}/MessageConversations/{id}/Messages``: stores a
+  ``MessageChanges`` (``Id`` 0) under a new id and answers its ``MessageBasicInfo``.
+  Message enums are stored as integers and written in XML with the server's own names
+  (:data:`MESSAGE_SENDER_NAMES`, :data:`MESSAGE_TYPE_NAMES`).
 
 Faults (queue them with :meth:`FakeShopServer.inject`, or draw them at random with
 :meth:`FakeShopServer.fault_rate`). Each one replaces the processing of one request;
@@ -73,7 +79,13 @@ from ._enums import PlatformKindEnum
 from ._errorbody import render_error_body
 from ._exceptions import DecodeError, ValidationError
 from ._fields import wire_fields
-from ._models import MessageConversation, MessageConversationBasicInfo, MessageConversationChanges
+from ._models import (
+    MessageBasicInfo,
+    MessageChanges,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+)
 from ._timestamps import Timestamp
 from ._validation import INT32_MAX, INT32_MIN, field_errors, utf16_length
 from .codecs import JsonCodec, XmlCodec, normalize_media_type
@@ -598,7 +610,9 @@ def _sample_conversation(shop_id: int, conversation_id: int) -> MessageConversat
 # -- routing ------------------------------------------------------------------------------
 
 _PAGE_PARAMS: Final = {"pagesize": "pageSize", "pagenumber": "pageNumber"}
-_ROUTE: Final = re.compile(r"/v1/shops/([^/]+)/messageconversations(?:/([^/]+))?", re.IGNORECASE)
+_ROUTE: Final = re.compile(
+    r"/v1/shops/([^/]+)/messageconversations(?:/([^/]+)(/messages)?)?", re.IGNORECASE
+)
 _INT: Final = re.compile(r"[+-]?[0-9]{1,10}", re.ASCII)
 
 
@@ -672,6 +686,9 @@ class FakeShopServer:
         self.requests: list[RecordedRequest] = []
         self._put_counts: Counter[int] = Counter()
         self._saves: Counter[int] = Counter()
+        self._messages: dict[tuple[int, int], list[MessageChanges]] = {}
+        self._post_counts: Counter[int] = Counter()
+        self._next_message_id = 1
         self._attempts: Counter[int | None] = Counter()
         self._faults: deque[Fault] = deque()
         self._faults_by_id: dict[int, deque[Fault]] = {}
@@ -772,6 +789,31 @@ class FakeShopServer:
     def saves(self, conversation_id: int) -> int:
         """How many PUTs for that id were actually stored."""
         return self._saves[conversation_id]
+
+    def post_count(self, conversation_id: int) -> int:
+        """How many message POSTs were routed to that conversation (faults included)."""
+        return self._post_counts[conversation_id]
+
+    def messages(self, shop_id: int, conversation_id: int) -> list[MessageChanges]:
+        """The conversation's stored messages, oldest first (a copy)."""
+        return list(self._messages.get((shop_id, conversation_id), ()))
+
+    def seed_messages(self, shop_id: int, conversation_id: int, n: int) -> list[MessageChanges]:
+        """Store ``n`` messages in a stored conversation and return them.
+
+        Enum values are integers; the server renders them in XML with its own names
+        (:data:`MESSAGE_SENDER_NAMES`, :data:`MESSAGE_TYPE_NAMES`), as the real one would
+        with the mapping the API does not document.
+        """
+        if (shop_id, conversation_id) not in self._store:
+            raise KeyError(f"no conversation {conversation_id} in shop {shop_id}; seed it first")
+        out = []
+        for i in range(n):
+            message = _sample_message(conversation_id, self._next_message_id, i)
+            self._next_message_id += 1
+            self._messages.setdefault((shop_id, conversation_id), []).append(message)
+            out.append(message)
+        return out
 
     # -- faults ---------------------------------------------------------------------------
 
@@ -902,7 +944,7 @@ class FakeShopServer:
         match = _ROUTE.fullmatch(request.path)
         if match is None:
             return self._no_route(request, fmt)
-        shop_text, id_text = match.groups()
+        shop_text, id_text, messages = match.groups()
         shop_id = _int32(shop_text)
         if shop_id is None:
             return self._no_route(request, fmt)
@@ -916,6 +958,12 @@ class FakeShopServer:
         if conversation_id is None:
             return self._no_route(request, fmt)
         ex.conversation_id = conversation_id
+        if messages is not None:
+            if method == "GET":
+                return await self._serve_messages(request, ex, shop_id, conversation_id, fmt)
+            if method == "POST":
+                return await self._serve_post(request, ex, shop_id, conversation_id, fmt)
+            return self._not_allowed(method, "GET, POST", fmt)
         if method == "PUT":
             return await self._serve_put(request, ex, shop_id, conversation_id, fmt)
         if method == "GET":
@@ -1008,6 +1056,21 @@ class FakeShopServer:
         early, fault = await self._admit(request, ex, fmt)
         if early is not None:
             return early
+        paging = self._paging(request, fmt)
+        if isinstance(paging, web.Response):
+            return paging
+        size, number = paging
+        ids = self._sorted_ids.get(shop_id)
+        if ids is None:
+            ids = self._sorted_ids[shop_id] = sorted(i for s, i in self._store if s == shop_id)
+        start = (number - 1) * size
+        page = [_to_basic(self._store[(shop_id, i)]) for i in ids[start : start + size]]
+        if fault is not None:
+            return self._apply_fault(request, ex, fault, fmt, lambda: page)
+        return self._ok(fmt, self._encode(fmt, page))
+
+    def _paging(self, request: web.Request, fmt: _Format) -> tuple[int, int] | web.Response:
+        """``pageSize`` and ``pageNumber`` (defaults 100 and 1), or a 400 answer."""
         texts = {"pageSize": "100", "pageNumber": "1"}
         seen: set[str] = set()
         for name, value in request.query.items():
@@ -1027,15 +1090,95 @@ class FakeShopServer:
                 numbers[wire] = number
         if state:
             return self._invalid(state, fmt)
-        size, number = numbers["pageSize"], numbers["pageNumber"]
-        ids = self._sorted_ids.get(shop_id)
-        if ids is None:
-            ids = self._sorted_ids[shop_id] = sorted(i for s, i in self._store if s == shop_id)
+        return numbers["pageSize"], numbers["pageNumber"]
+
+    async def _serve_messages(
+        self,
+        request: web.Request,
+        ex: _Exchange,
+        shop_id: int,
+        conversation_id: int,
+        fmt: _Format,
+    ) -> web.StreamResponse:
+        early, fault = await self._admit(request, ex, fmt)
+        if early is not None:
+            return early
+        paging = self._paging(request, fmt)
+        if isinstance(paging, web.Response):
+            return paging
+        size, number = paging
+        if (shop_id, conversation_id) not in self._store:
+            return self._missing(shop_id, conversation_id, fmt)
+        stored = self._messages.get((shop_id, conversation_id), [])
         start = (number - 1) * size
-        page = [_to_basic(self._store[(shop_id, i)]) for i in ids[start : start + size]]
+        page = [_to_message_basic(m) for m in stored[start : start + size]]
         if fault is not None:
             return self._apply_fault(request, ex, fault, fmt, lambda: page)
-        return self._ok(fmt, self._encode(fmt, page))
+        return self._ok(fmt, self._encode(fmt, page, MessageBasicInfo))
+
+    async def _serve_post(
+        self,
+        request: web.Request,
+        ex: _Exchange,
+        shop_id: int,
+        conversation_id: int,
+        fmt: _Format,
+    ) -> web.StreamResponse:
+        self._post_counts[conversation_id] += 1
+        size = request.content_length
+        if size is not None and size > self.max_body_size:
+            return self._too_large(fmt)
+        early, fault = await self._admit(request, ex, fmt, read_body=True)
+        if early is not None:
+            return early
+        body = ex.body or b""
+        content_type = request.headers.get("Content-Type")
+        body_fmt = _FORMATS.get(normalize_media_type(content_type or ""))
+        if body_fmt is None:
+            media = normalize_media_type(content_type or "") or "application/octet-stream"
+            return self._error(
+                fmt,
+                415,
+                f"The request entity's media type '{media}' is not supported for this resource.",
+            )
+        try:
+            received = body_fmt.codec.decode(body, MessageChanges)
+        except DecodeError as exc:
+            path = "message" if exc.field is None else f"message.{exc.field}"
+            return self._invalid({path: [str(exc)]}, fmt)
+        state: dict[str, list[str]] = {}
+        for error in field_errors(received, fmt=body_fmt.name):
+            state.setdefault(f"message.{error.field}", []).append(
+                f"The field {error.field} {error.message}."
+            )
+        try:
+            message = _from_wire_names(received)
+        except KeyError as exc:
+            state.setdefault("message", []).append(f"Unknown enum name {exc}.")
+            message = received
+        if fault is not None:
+            would_be = _to_message_basic(attrs.evolve(message, id=self._next_message_id))
+            return self._apply_fault(request, ex, fault, fmt, lambda: would_be)
+        if message.id != 0:
+            state.setdefault("message.Id", []).append("Id must be 0 for a new message.")
+        if message.message_conversation_id != conversation_id:
+            state.setdefault("message.MessageConversationId", []).append(
+                f"MessageConversationId {message.message_conversation_id} does not match the "
+                f"URL's messageConversationId {conversation_id}."
+            )
+        if state:
+            return self._invalid(state, fmt)
+        if (shop_id, conversation_id) not in self._store:
+            return self._missing(shop_id, conversation_id, fmt)
+        stored = attrs.evolve(
+            message,
+            id=self._next_message_id,
+            creation_date=message.creation_date
+            or Timestamp.from_datetime(datetime.now(UTC).replace(microsecond=0)),
+        )
+        self._next_message_id += 1
+        self._messages.setdefault((shop_id, conversation_id), []).append(stored)
+        return self._ok(fmt, self._encode(fmt, _to_message_basic(stored), MessageBasicInfo))
 
     def _update(
         self,
@@ -1093,9 +1236,11 @@ class FakeShopServer:
     # -- answers --------------------------------------------------------------------------
 
     @staticmethod
-    def _encode(fmt: _Format, obj: Any) -> bytes:
+    def _encode(fmt: _Format, obj: Any, empty: type = MessageConversationBasicInfo) -> bytes:
         if type(obj) is list and not obj and fmt.name == "xml":
-            return _XML_CODEC.encode_empty_list(MessageConversationBasicInfo)
+            return _XML_CODEC.encode_empty_list(empty)
+        if fmt.name == "xml":
+            obj = [_to_wire_names(o) for o in obj] if type(obj) is list else _to_wire_names(obj)
         return fmt.codec.encode(obj)
 
     @staticmethod
@@ -1262,4 +1407,77 @@ class FakeShopServer:
 def _shift_ids(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_shift_ids(item) for item in obj]
+    if isinstance(obj, MessageBasicInfo):
+        return attrs.evolve(
+            obj, message_conversation_id=obj.message_conversation_id + OTHER_CONVERSATION_OFFSET
+        )
     return attrs.evolve(obj, id=obj.id + OTHER_CONVERSATION_OFFSET)
+
+
+#: The fake server's own names for the message enums, whose members the API does not
+#: document: it stores integers and writes these names in XML, as the real server
+#: would with its real mapping. The client knows none of them.
+MESSAGE_SENDER_NAMES: Final = {0: "Customer", 1: "Employee", 2: "Bot", 3: "System"}
+MESSAGE_TYPE_NAMES: Final = {0: "Text", 1: "Note", 2: "Attachment", 3: "Event"}
+_SENDER_VALUES: Final = {v: k for k, v in MESSAGE_SENDER_NAMES.items()}
+_TYPE_VALUES: Final = {v: k for k, v in MESSAGE_TYPE_NAMES.items()}
+
+
+def _to_wire_names(obj: Any) -> Any:
+    """A message with its enum integers replaced by the server's names (for XML)."""
+    if not isinstance(obj, MessageBasicInfo):
+        return obj
+    sender, kind = obj.message_sender_enum_value, obj.type_enum_value
+    return attrs.evolve(
+        obj,
+        message_sender_enum_value=MESSAGE_SENDER_NAMES.get(sender, sender)
+        if isinstance(sender, int)
+        else sender,
+        type_enum_value=MESSAGE_TYPE_NAMES.get(kind, kind) if isinstance(kind, int) else kind,
+    )
+
+
+def _from_wire_names(message: MessageChanges) -> MessageChanges:
+    """A received message with enum names (from XML) turned into the stored integers.
+
+    Raises:
+        KeyError: A name the server does not know.
+    """
+    sender, kind = message.message_sender_enum_value, message.type_enum_value
+    if isinstance(sender, str):
+        sender = _SENDER_VALUES[sender]
+    if isinstance(kind, str):
+        kind = _TYPE_VALUES[kind]
+    return attrs.evolve(message, message_sender_enum_value=sender, type_enum_value=kind)
+
+
+_MESSAGE_BASIC_NAMES: Final = tuple(a.name for a in attrs.fields(MessageBasicInfo))
+
+
+def _to_message_basic(message: MessageChanges) -> MessageBasicInfo:
+    return MessageBasicInfo(**{n: getattr(message, n) for n in _MESSAGE_BASIC_NAMES})
+
+
+_BODIES: Final = (
+    "Hallo, waar blijft mijn bestelling?",
+    "Your parcel left our warehouse today & should arrive <tomorrow>.",
+    "Merci ! 😀",
+    "Can I change the delivery address?\nIt is for a gift.",
+    "",
+)
+
+
+def _sample_message(conversation_id: int, message_id: int, index: int) -> MessageChanges:
+    """A realistic message, a pure function of its ids."""
+    k = int(_draw(conversation_id, message_id, 0xB0D7) * (1 << 40))
+    created = _EPOCH + timedelta(minutes=index * 3, microseconds=(k >> 3) % 1_000_000)
+    return MessageChanges(
+        id=message_id,
+        message_conversation_id=conversation_id,
+        body=_BODIES[k % len(_BODIES)],
+        creation_date=Timestamp.from_datetime(created, sub_microsecond_ticks=(k >> 7) % 10),
+        message_sender_enum_value=index % 2,
+        is_read=bool(k % 3),
+        type_enum_value=0 if k % 5 else 1,
+        external_key=f"msg-{message_id}",
+    )
