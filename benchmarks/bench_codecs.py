@@ -17,12 +17,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import attrs
 import orjson
 from lxml import etree
 
 from shopapi import (
     JsonCodec,
     MessageConversation,
+    MessageConversationBasicInfo,
     MessageConversationChanges,
     PlatformKindEnum,
     XmlCodec,
@@ -200,6 +202,57 @@ def xml_floor_decode(data: bytes) -> MessageConversation:
     )
 
 
+def basic_floor_json(data: bytes) -> list[MessageConversationBasicInfo]:
+    return [
+        MessageConversationBasicInfo(
+            id=d["Id"],
+            creation_date=_ts(d["CreationDate"]),
+            last_activity_date=_ts(d["LastActivityDate"]),
+            finished_date=_ts(d["FinishedDate"]),
+            customer_id=d["CustomerId"],
+            customer_name=d["CustomerName"],
+            rating=d["Rating"],
+            conversation_type=d["ConversationType"],
+            order_id=d["OrderId"],
+            order_code=d["OrderCode"],
+            ticket_id=d["TicketId"],
+            ticket_code=d["TicketCode"],
+            shop_id=d["ShopId"],
+            employee_id=d["EmployeeId"],
+            platform_kind_enum_value=PlatformKindEnum(d["PlatformKindEnumValue"]),
+            channel_id=d["ChannelId"],
+        )
+        for d in orjson.loads(data)
+    ]
+
+
+def basic_floor_xml(data: bytes) -> list[MessageConversationBasicInfo]:
+    out = []
+    for item in etree.fromstring(data, _PARSER):
+        d = {el.tag: el.text for el in item}
+        out.append(
+            MessageConversationBasicInfo(
+                id=int(d["Id"]),
+                creation_date=_ts(d["CreationDate"]),
+                last_activity_date=_ts(d["LastActivityDate"]),
+                finished_date=_ts(d["FinishedDate"]),
+                customer_id=int(d["CustomerId"]),
+                customer_name=d["CustomerName"],
+                rating=int(d["Rating"]),
+                conversation_type=d["ConversationType"],
+                order_id=int(d["OrderId"]),
+                order_code=d["OrderCode"],
+                ticket_id=int(d["TicketId"]),
+                ticket_code=int(d["TicketCode"]),
+                shop_id=int(d["ShopId"]),
+                employee_id=int(d["EmployeeId"]),
+                platform_kind_enum_value=PlatformKindEnum[d["PlatformKindEnumValue"]],
+                channel_id=d["ChannelId"],
+            )
+        )
+    return out
+
+
 def main() -> int:
     changes = sample()
     conversation = MessageConversation(**{a: getattr(changes, a) for _, a in XML_ORDER})
@@ -210,6 +263,14 @@ def main() -> int:
     assert orjson.loads(json_floor_encode(changes)) == orjson.loads(jc.encode(changes))
     assert json_floor_decode(jdata) == jc.decode(jdata, MessageConversation)
     assert xml_floor_decode(xdata) == xc.decode(xdata, MessageConversation)
+
+    basic = MessageConversationBasicInfo(
+        **{a: getattr(changes, a) for a in attrs.fields_dict(MessageConversationBasicInfo)}
+    )
+    page = [attrs.evolve(basic, id=i) for i in range(1, 101)]
+    jpage, xpage = jc.encode(page), xc.encode(page)
+    assert basic_floor_json(jpage) == jc.decode(jpage, list[MessageConversationBasicInfo])
+    assert basic_floor_xml(xpage) == xc.decode(xpage, list[MessageConversationBasicInfo])
 
     results = [
         compare(
@@ -232,6 +293,20 @@ def main() -> int:
             lambda: xc.decode(xdata, MessageConversation),
             lambda: xml_floor_decode(xdata),
             target=1.5,
+        ),
+        compare(
+            "JSON decode, a page of 100 basic infos",
+            lambda: jc.decode(jpage, list[MessageConversationBasicInfo]),
+            lambda: basic_floor_json(jpage),
+            target=2.0,
+            batch=50,
+        ),
+        compare(
+            "XML decode, a page of 100 basic infos",
+            lambda: xc.decode(xpage, list[MessageConversationBasicInfo]),
+            lambda: basic_floor_xml(xpage),
+            target=1.5,
+            batch=50,
         ),
     ]
     print(HEADER)

@@ -98,6 +98,42 @@ async def measure(base_url: str, concurrency: int) -> tuple[float, float, float]
     return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
 
 
+async def measure_list(base_url: str) -> tuple[float, float, float]:
+    """``list_page()`` of 100 conversations against a raw GET of the same page."""
+    url = f"{base_url}/v1/Shops/1/MessageConversations?pageSize=100&pageNumber=1"
+    headers = {
+        "Accept": "application/json",
+        "Authorization": basic_auth_header("bench", "bench-pw"),
+    }
+    async with (
+        aiohttp.ClientSession() as raw,
+        ShopApiClient(base_url, auth=("bench", "bench-pw")) as client,
+    ):
+
+        async def raw_one(i: int) -> None:
+            async with raw.get(url, headers=headers) as resp:
+                await resp.read()
+                assert resp.status == 200
+
+        async def ours_one(i: int) -> None:
+            page = await client.message_conversations.list_page(1, page_size=100)
+            assert len(page) == 100
+
+        await workers(1, 50, raw_one)
+        await workers(1, 50, ours_one)
+        ratios, ours_rates, raw_rates = [], [], []
+        for r in range(ROUNDS):
+            if r % 2:
+                a, b = await workers(1, 300, ours_one), await workers(1, 300, raw_one)
+            else:
+                b = await workers(1, 300, raw_one)
+                a = await workers(1, 300, ours_one)
+            ours_rates.append(a)
+            raw_rates.append(b)
+            ratios.append(a / b)
+    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+
+
 async def measure_in_process(concurrency: int) -> tuple[float, float, float]:
     from shopapi.testing import FakeShopServer
 
@@ -129,8 +165,16 @@ def main() -> int:
     with fake_server_process() as base_url:
         for concurrency in (1, 32):
             ok &= row("own core", concurrency, asyncio.run(measure(base_url, concurrency)))
+        listing = asyncio.run(measure_list(base_url))
     for concurrency in (1, 32):
         ok &= row("shared loop", concurrency, asyncio.run(measure_in_process(concurrency)))
+    ours, raw, ratio = listing
+    print()
+    print(
+        "| list_page() of 100 (JSON), concurrency 1 | pages/s (median) | raw GET pages/s | ratio |"
+    )
+    print("|---|---|---|---|")
+    print(f"| own core | {ours:.0f} | {raw:.0f} | {ratio:.2f}x |")
     return 0 if ok else 1
 
 
