@@ -1004,6 +1004,29 @@ class FakeShopServer:
             return self._drop(request, ex), None
         return None, fault
 
+    async def _receive(
+        self, request: web.Request, ex: _Exchange, fmt: _Format, counts: Counter[int]
+    ) -> tuple[web.StreamResponse | None, Fault | None]:
+        """Count a request that carries a body, refuse it if too large, then admit it."""
+        assert ex.conversation_id is not None
+        counts[ex.conversation_id] += 1
+        size = request.content_length
+        if size is not None and size > self.max_body_size:
+            return self._too_large(fmt), None
+        return await self._admit(request, ex, fmt, read_body=True)
+
+    def _body_format(self, content_type: str | None, fmt: _Format) -> _Format | web.Response:
+        """The format of a request body by its ``Content-Type``, or a 415 answer."""
+        body_fmt = _FORMATS.get(normalize_media_type(content_type or "application/octet-stream"))
+        if body_fmt is None:
+            media = normalize_media_type(content_type or "") or "application/octet-stream"
+            return self._error(
+                fmt,
+                415,
+                f"The request entity's media type '{media}' is not supported for this resource.",
+            )
+        return body_fmt
+
     async def _serve_put(
         self,
         request: web.Request,
@@ -1012,11 +1035,7 @@ class FakeShopServer:
         conversation_id: int,
         fmt: _Format,
     ) -> web.StreamResponse:
-        self._put_counts[conversation_id] += 1
-        size = request.content_length
-        if size is not None and size > self.max_body_size:
-            return self._too_large(fmt)
-        early, fault = await self._admit(request, ex, fmt, read_body=True)
+        early, fault = await self._receive(request, ex, fmt, self._put_counts)
         if early is not None:
             return early
         body = ex.body or b""
@@ -1124,23 +1143,13 @@ class FakeShopServer:
         conversation_id: int,
         fmt: _Format,
     ) -> web.StreamResponse:
-        self._post_counts[conversation_id] += 1
-        size = request.content_length
-        if size is not None and size > self.max_body_size:
-            return self._too_large(fmt)
-        early, fault = await self._admit(request, ex, fmt, read_body=True)
+        early, fault = await self._receive(request, ex, fmt, self._post_counts)
         if early is not None:
             return early
         body = ex.body or b""
-        content_type = request.headers.get("Content-Type")
-        body_fmt = _FORMATS.get(normalize_media_type(content_type or ""))
-        if body_fmt is None:
-            media = normalize_media_type(content_type or "") or "application/octet-stream"
-            return self._error(
-                fmt,
-                415,
-                f"The request entity's media type '{media}' is not supported for this resource.",
-            )
+        body_fmt = self._body_format(request.headers.get("Content-Type"), fmt)
+        if isinstance(body_fmt, web.Response):
+            return body_fmt
         try:
             received = body_fmt.codec.decode(body, MessageChanges)
         except DecodeError as exc:
@@ -1191,14 +1200,9 @@ class FakeShopServer:
         """The controller action: bind, validate, store, answer."""
         if not body.strip() and not content_type:
             return self._invalid({"changes": ["A request body is required."]}, fmt)
-        body_fmt = _FORMATS.get(normalize_media_type(content_type or "application/octet-stream"))
-        if body_fmt is None:
-            media = normalize_media_type(content_type or "") or "application/octet-stream"
-            return self._error(
-                fmt,
-                415,
-                f"The request entity's media type '{media}' is not supported for this resource.",
-            )
+        body_fmt = self._body_format(content_type, fmt)
+        if isinstance(body_fmt, web.Response):
+            return body_fmt
         try:
             changes = body_fmt.codec.decode(body, MessageConversationChanges)
         except DecodeError as exc:
