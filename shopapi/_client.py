@@ -23,6 +23,7 @@ from ._config import check_positive, optional_positive
 from ._exceptions import (
     ApiError,
     ConfigurationError,
+    DecodeError,
     RequestTimeoutError,
     ShopApiError,
     TransportError,
@@ -287,20 +288,27 @@ class ShopApiClient:
             failure: ShopApiError
             status = None
             response_headers: Mapping[str, str] | None = None
-            attempt_send = send(
-                session,
-                request,
-                headers=headers[1],
-                client_timeout=self._client_timeout(timeout),
-                max_size=self._max_response_size,
-                ssl=self._ssl,
-            )
+            client_timeout = self._client_timeout(timeout)
             try:
                 if self._gate is None:
-                    raw = await attempt_send
+                    raw = await send(
+                        session,
+                        request,
+                        headers=headers[1],
+                        client_timeout=client_timeout,
+                        max_size=self._max_response_size,
+                        ssl=self._ssl,
+                    )
                 else:
                     async with self._gate:
-                        raw = await attempt_send
+                        raw = await send(
+                            session,
+                            request,
+                            headers=headers[1],
+                            client_timeout=client_timeout,
+                            max_size=self._max_response_size,
+                            ssl=self._ssl,
+                        )
             except TransportError as exc:
                 failure = exc
             else:
@@ -310,17 +318,26 @@ class ShopApiClient:
                         "%s %s -> %d (attempt %d)", request.method, request.path, status, attempt
                     )
                     self._budget.refund(retried=attempt > 1)
-                    return read_answer(
-                        request,
-                        status,
-                        raw.headers,
-                        raw.body,
-                        codec=self._codec,
-                        registry=self._registry,
-                        expect=expect,
-                        check=check,
-                        attempts=attempt,
-                    )
+                    try:
+                        return read_answer(
+                            request,
+                            status,
+                            raw.headers,
+                            raw.body,
+                            codec=self._codec,
+                            registry=self._registry,
+                            expect=expect,
+                            check=check,
+                            attempts=attempt,
+                        )
+                    except DecodeError as exc:
+                        # Not retried: the server said it succeeded, so the request
+                        # itself may well have taken effect.
+                        exc.add_note(
+                            f"shopapi: in the {status} answer to {request.method} "
+                            f"{request.url} (attempt {attempt})"
+                        )
+                        raise
                 failure = api_error(request, raw.status, raw.headers, raw.body, attempts=attempt)
             decision = decide(
                 policy,

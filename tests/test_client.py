@@ -23,6 +23,7 @@ from shopapi import (
     ConnectError,
     DecodeError,
     JsonCodec,
+    Limits,
     MessageConversation,
     MessageConversationChanges,
     NotFoundError,
@@ -478,3 +479,34 @@ async def test_borrowed_session_stays_open_and_is_used(server: FakeShopServer) -
         assert not session.closed
         async with session.get(server.base_url + "/v1/Shops/1/MessageConversations/2") as r:
             assert r.status == 401  # the session itself carries no credentials
+
+
+async def test_cancelled_while_waiting_for_a_concurrency_slot(server: FakeShopServer) -> None:
+    server.inject(Fault.delay(1.0), conversation_id=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with client_for(server, limits=Limits(max_concurrency=1)) as client:
+            busy = asyncio.create_task(
+                client.message_conversations.update(1, 2, changes_for(server, 2))
+            )
+            await asyncio.sleep(0.1)
+            waiting = asyncio.create_task(
+                client.message_conversations.update(1, 3, changes_for(server, 3))
+            )
+            await asyncio.sleep(0.1)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await busy
+        gc.collect()
+    assert server.put_count(3) == 0
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+
+
+async def test_a_decode_error_says_which_answer_it_was(server: FakeShopServer) -> None:
+    server.inject(Fault.malformed(), conversation_id=4)
+    async with client_for(server) as client:
+        with pytest.raises(DecodeError) as info:
+            await client.message_conversations.update(1, 4, changes_for(server, 4))
+    notes = getattr(info.value, "__notes__", [])
+    assert any("PUT" in n and "/MessageConversations/4" in n for n in notes)
