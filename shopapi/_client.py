@@ -246,6 +246,26 @@ class ShopApiClient:
                 self._timeouts[seconds] = timeout
         return timeout
 
+    def _deadline_passed(self, request: Request, attempts: int) -> RequestTimeoutError:
+        return RequestTimeoutError(
+            f"deadline of {self._retry.deadline:g}s passed",
+            method=request.method,
+            url=request.url,
+            attempts=attempts,
+        )
+
+    async def _wait_within(self, left: float, request: Request, attempts: int) -> None:
+        """Wait out the shared pause and the rate limit, or fail at once if they would
+        outlast the ``left`` seconds of the call's deadline."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + left
+        if self._pause.remaining() >= left:
+            raise self._deadline_passed(request, attempts)
+        if self._pause.remaining() > 0:
+            await self._pause.wait()
+        if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
+            raise self._deadline_passed(request, attempts)
+
     async def _call(
         self,
         request: Request,
@@ -270,20 +290,20 @@ class ShopApiClient:
         attempt = 0
         while True:
             attempt += 1
-            if self._pause.remaining() > 0:
-                await self._pause.wait()
-            if self._bucket is not None:
-                await self._bucket.acquire()
+            if deadline is None:
+                if self._pause.remaining() > 0:
+                    await self._pause.wait()
+                if self._bucket is not None:
+                    await self._bucket.acquire()
+            else:
+                # The deadline bounds the whole call, the shared waits included: a pause
+                # or a rate-limit wait that would outlive it fails the call at once.
+                await self._wait_within(deadline - loop.time(), request, attempt - 1)
             timeout = self._timeout
             if deadline is not None:
                 left = deadline - loop.time()
                 if left <= 0:
-                    raise RequestTimeoutError(
-                        f"deadline of {policy.deadline:g}s passed",
-                        method=request.method,
-                        url=request.url,
-                        attempts=attempt - 1,
-                    )
+                    raise self._deadline_passed(request, attempt - 1)
                 timeout = min(timeout, left)
             failure: ShopApiError
             status = None

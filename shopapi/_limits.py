@@ -67,6 +67,20 @@ class TokenBucket:
                 self.give_back()
                 raise
 
+    async def acquire_within(self, seconds: float) -> bool:
+        """Wait for a token if that takes less than ``seconds``; else take none, ``False``."""
+        delay = self.reserve(self._clock())
+        if delay >= seconds:
+            self.give_back()
+            return False
+        if delay > 0:
+            try:
+                await asyncio.sleep(delay)
+            except BaseException:
+                self.give_back()
+                raise
+        return True
+
 
 class PauseGate:
     """A pause every request of a client waits out (a 429's ``Retry-After``).

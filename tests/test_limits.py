@@ -74,3 +74,11 @@ async def test_pause_holds_every_waiter_until_it_ends() -> None:
     await asyncio.gather(*(gate.wait() for _ in range(5)))
     assert loop.time() - start >= 0.18
     assert gate.remaining() == 0.0
+
+
+async def test_acquire_within_refuses_a_wait_past_the_bound_and_takes_nothing() -> None:
+    clock = Clock()
+    bucket = TokenBucket(2, burst=1, clock=clock)
+    assert await bucket.acquire_within(0.1)  # a token is there
+    assert not await bucket.acquire_within(0.4)  # the next one is 0.5 s away
+    assert bucket.reserve(clock.now) == pytest.approx(0.5)  # the refusal took none
