@@ -1,14 +1,17 @@
 """The command line: ``python -m shopapi bulk-update ...`` and ``python -m shopapi demo``.
 
 Exit status: 0 when every item was saved, 1 when some failed, 2 on usage errors,
-130 when interrupted (the journal keeps what was saved).
+130 when interrupted. A first Ctrl-C stops reading input and lets the items in flight
+finish (so the journal has them all); a second abandons them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -26,6 +29,7 @@ from .codecs import Codec, JsonCodec, XmlCodec
 __all__ = ["main"]
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -242,9 +246,32 @@ async def bulk_update(
         in_flight: dict[int, tuple[int, str]] = {}
         next_index = 0
 
+        stopping = False
+        loop = asyncio.get_running_loop()
+        job = asyncio.current_task()
+
+        def on_interrupt() -> None:
+            # First Ctrl-C: read no more input, let the items in flight finish and be
+            # journaled, so a re-run redoes none of them. Second: abandon them.
+            nonlocal stopping
+            if stopping:
+                loop.remove_signal_handler(signal.SIGINT)
+                if job is not None:
+                    job.cancel()
+                return
+            stopping = True
+            progress.message(
+                "shopapi: interrupted; finishing the items in flight (Ctrl-C again to abandon them)"
+            )
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
+
         async def items() -> AsyncIterator[MessageConversationChanges]:
             nonlocal next_index
             async for number, raw in _lines(source_stream):
+                if stopping:
+                    return
                 if not raw.strip():
                     continue
                 key = item_key(raw)
@@ -301,9 +328,15 @@ async def bulk_update(
             f"skipped {progress.skipped} (already in the journal), "
             f"in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} items/s)\n"
         )
+        if stopping:
+            stderr.write("shopapi: interrupted; the journal keeps every item saved so far\n")
+            stderr.flush()
+            return INTERRUPTED
         stderr.flush()
         return 0 if progress.failed == 0 else 1
     finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         if journal is not None:
             journal.close()
         if failures_file is not None:
@@ -328,6 +361,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except UsageError as exc:
         parser.exit(USAGE_ERROR, f"shopapi: error: {exc}\n")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         sys.stderr.write("\nshopapi: interrupted; the journal keeps every item saved so far\n")
-        return 130
+        return INTERRUPTED
