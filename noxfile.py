@@ -1,4 +1,5 @@
-"""Sessions: tests, lint, typecheck, fuzz (long Hypothesis campaigns) and bench."""
+"""Sessions: tests, lint, typecheck, bench, and the long reliability campaigns (fuzz, soak,
+crash, fault_matrix; see RELIABILITY.md)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,27 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"SHOPAPI_FUZZ": "1"},
     )
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The 10,000-item bulk soak (20% transient, 1% permanent faults); not in the default run."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "-s", "-m", "soak", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def crash(session: nox.Session) -> None:
+    """Repeated SIGKILL/SIGINT of the bulk CLI, then resume; not in the default run."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "-s", "-m", "crash", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def fault_matrix(session: nox.Session) -> None:
+    """Measure the fault matrix and print the table RELIABILITY.md carries."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.fault_matrix")
 
 
 @nox.session

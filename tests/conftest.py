@@ -31,17 +31,25 @@ def seed_samples() -> dict[str, str]:
     return load_seed_samples()
 
 
+#: Long campaigns, each run only when ``-m`` names it (``nox -s fuzz``, ``soak``, ``crash``).
+CAMPAIGN_MARKERS = ("fuzz", "soak", "crash")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the long ``fuzz`` campaigns out unless ``-m`` names them (``nox -s fuzz``).
+    """Leave the long campaigns (``fuzz``, ``soak``, ``crash``) out unless ``-m`` names
+    them (``nox -s fuzz`` etc.).
 
     Deselected, not skipped: the default run reports no skips to wave through.
     """
-    if "fuzz" in (config.getoption("-m") or ""):
+    selection = config.getoption("-m") or ""
+    left_out = [m for m in CAMPAIGN_MARKERS if m not in selection]
+    if not left_out:
         return
     kept: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        (deselected if item.get_closest_marker("fuzz") else kept).append(item)
+        out = any(item.get_closest_marker(m) for m in left_out)
+        (deselected if out else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
