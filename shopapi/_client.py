@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import logging
 import random
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from types import MappingProxyType, TracebackType
 from typing import Any, Self, TypeVar
 
@@ -309,26 +318,23 @@ class ShopApiClient:
             status = None
             response_headers: Mapping[str, str] | None = None
             client_timeout = self._client_timeout(timeout)
+            attempt_send = functools.partial(
+                send,
+                session,
+                request,
+                headers=headers[1],
+                client_timeout=client_timeout,
+                max_size=self._max_response_size,
+                ssl=self._ssl,
+            )
             try:
+                # The coroutine is made only once a concurrency slot is held, so a call
+                # cancelled while waiting for one leaves no coroutine unawaited.
                 if self._gate is None:
-                    raw = await send(
-                        session,
-                        request,
-                        headers=headers[1],
-                        client_timeout=client_timeout,
-                        max_size=self._max_response_size,
-                        ssl=self._ssl,
-                    )
+                    raw = await attempt_send()
                 else:
                     async with self._gate:
-                        raw = await send(
-                            session,
-                            request,
-                            headers=headers[1],
-                            client_timeout=client_timeout,
-                            max_size=self._max_response_size,
-                            ssl=self._ssl,
-                        )
+                        raw = await attempt_send()
             except TransportError as exc:
                 failure = exc
             else:
@@ -419,6 +425,18 @@ def _set_attempts(error: ShopApiError, attempts: int) -> None:
         error.attempts = attempts
 
 
+async def _walk_pages(fetch: Callable[[int], Awaitable[list[T]]]) -> AsyncIterator[T]:
+    """Items of pages 1, 2, ... fetched one at a time, until the first empty page."""
+    page_number = 1
+    while True:
+        page = await fetch(page_number)
+        if not page:
+            return
+        for item in page:
+            yield item
+        page_number += 1
+
+
 class MessageConversations:
     """``v1/Shops/{shopId}/MessageConversations``: reached as
     ``client.message_conversations``."""
@@ -489,14 +507,10 @@ class MessageConversations:
         to every page.
         """
         check_page(1, page_size)
-        page_number = 1
-        while True:
-            page = await self.list_page(shop_id, page_number=page_number, page_size=page_size)
-            if not page:
-                return
-            for conversation in page:
-                yield conversation
-            page_number += 1
+        async for conversation in _walk_pages(
+            lambda n: self.list_page(shop_id, page_number=n, page_size=page_size)
+        ):
+            yield conversation
 
     async def messages_page(
         self,
@@ -529,16 +543,12 @@ class MessageConversations:
         """Every message of a conversation, pages fetched lazily, in order, until an
         empty one."""
         check_page(1, page_size)
-        page_number = 1
-        while True:
-            page = await self.messages_page(
-                shop_id, message_conversation_id, page_number=page_number, page_size=page_size
+        async for message in _walk_pages(
+            lambda n: self.messages_page(
+                shop_id, message_conversation_id, page_number=n, page_size=page_size
             )
-            if not page:
-                return
-            for message in page:
-                yield message
-            page_number += 1
+        ):
+            yield message
 
     async def post_message(
         self,
