@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -75,3 +75,22 @@ def compare(
         statistics.median(ratios),
         target,
     )
+
+
+async def alternate(
+    ours: Callable[[], Awaitable[float]], floor: Callable[[], Awaitable[float]], rounds: int
+) -> tuple[float, float, float]:
+    """Async rounds of two throughput measurements (higher is better), alternating which
+    goes first; returns the medians of ours, of the floor, and of the per-round ratios."""
+    ours_rates, floor_rates, ratios = [], [], []
+    for r in range(rounds):
+        if r % 2:
+            a = await ours()
+            b = await floor()
+        else:
+            b = await floor()
+            a = await ours()
+        ours_rates.append(a)
+        floor_rates.append(b)
+        ratios.append(a / b)
+    return statistics.median(ours_rates), statistics.median(floor_rates), statistics.median(ratios)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, Sho
 from shopapi._protocol import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _harness import alternate
 from _server import fake_server_process
 
 ITEMS_PER_ROUND = 3000
@@ -89,17 +89,7 @@ async def throughput(base_url: str, concurrency: int) -> tuple[float, float, flo
 
         await raw_round()
         await ours_round()
-        ours_rates, raw_rates, ratios = [], [], []
-        for r in range(ROUNDS):
-            if r % 2:
-                a, b = await ours_round(), await raw_round()
-            else:
-                b = await raw_round()
-                a = await ours_round()
-            ours_rates.append(a)
-            raw_rates.append(b)
-            ratios.append(a / b)
-    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+        return await alternate(ours_round, raw_round, ROUNDS)
 
 
 async def throughput_in_process(concurrency: int) -> tuple[float, float, float]:

@@ -12,7 +12,6 @@ Run: ``python benchmarks/bench_session.py``.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, Sho
 from shopapi._protocol import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _harness import alternate
 from _server import fake_server_process
 
 REQUESTS_PER_ROUND = 1500
@@ -84,18 +84,11 @@ async def measure(base_url: str, concurrency: int) -> tuple[float, float, float]
 
         await workers(concurrency, 200, raw_one)  # warm up connections and caches
         await workers(concurrency, 200, ours_one)
-        ratios, ours_rates, raw_rates = [], [], []
-        for r in range(ROUNDS):
-            if r % 2:
-                a = await workers(concurrency, REQUESTS_PER_ROUND, ours_one)
-                b = await workers(concurrency, REQUESTS_PER_ROUND, raw_one)
-            else:
-                b = await workers(concurrency, REQUESTS_PER_ROUND, raw_one)
-                a = await workers(concurrency, REQUESTS_PER_ROUND, ours_one)
-            ours_rates.append(a)
-            raw_rates.append(b)
-            ratios.append(a / b)
-    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+        return await alternate(
+            lambda: workers(concurrency, REQUESTS_PER_ROUND, ours_one),
+            lambda: workers(concurrency, REQUESTS_PER_ROUND, raw_one),
+            ROUNDS,
+        )
 
 
 async def measure_list(base_url: str) -> tuple[float, float, float]:
@@ -121,17 +114,9 @@ async def measure_list(base_url: str) -> tuple[float, float, float]:
 
         await workers(1, 50, raw_one)
         await workers(1, 50, ours_one)
-        ratios, ours_rates, raw_rates = [], [], []
-        for r in range(ROUNDS):
-            if r % 2:
-                a, b = await workers(1, 300, ours_one), await workers(1, 300, raw_one)
-            else:
-                b = await workers(1, 300, raw_one)
-                a = await workers(1, 300, ours_one)
-            ours_rates.append(a)
-            raw_rates.append(b)
-            ratios.append(a / b)
-    return statistics.median(ours_rates), statistics.median(raw_rates), statistics.median(ratios)
+        return await alternate(
+            lambda: workers(1, 300, ours_one), lambda: workers(1, 300, raw_one), ROUNDS
+        )
 
 
 async def measure_in_process(concurrency: int) -> tuple[float, float, float]:
