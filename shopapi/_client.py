@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import functools
 import logging
 import random
 from collections.abc import (
@@ -26,6 +25,7 @@ from typing import Any, Self, TypeVar
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._bulk import UpdateResult, run_bulk
 from ._config import check_positive, optional_positive
@@ -61,7 +61,7 @@ from ._protocol import (
     read_answer,
 )
 from ._retry import Retry, RetryBudget, RetryPolicy, decide
-from ._transport import send
+from ._transport import RawResponse, UrlBuilder, send
 from .codecs import Codec, CodecRegistry, JsonCodec, default_registry
 
 __all__ = ["Limits", "ShopApiClient"]
@@ -188,7 +188,8 @@ class ShopApiClient:
         )
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         # Shared, read-only request headers (one per codec) -> all headers to send.
-        self._merged_headers: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
+        self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
+        self._url = UrlBuilder(self._base_url)
         self.message_conversations = MessageConversations(self)
 
     def __repr__(self) -> str:
@@ -275,6 +276,25 @@ class ShopApiClient:
         if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
             raise self._deadline_passed(request, attempts)
 
+    def _send_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
+        """Every header of a request: the client's, the request's and the credentials.
+
+        Requests share one read-only mapping per codec (see ``codec_headers``), so the
+        merged result is cached per mapping: a case-insensitive multidict that aiohttp
+        takes as it is instead of converting it on every request.
+        """
+        cached = self._merged_headers.get(id(request_headers))
+        if cached is not None and cached[0] is request_headers:
+            return cached[1]
+        merged: CIMultiDict[str] = CIMultiDict(self._headers)
+        merged.update(request_headers)
+        if self._credentials is not None:
+            merged["Authorization"] = self._credentials.header
+        proxy = CIMultiDictProxy(merged)
+        if isinstance(request_headers, MappingProxyType) and len(self._merged_headers) < 16:
+            self._merged_headers[id(request_headers)] = (request_headers, proxy)
+        return proxy
+
     async def _call(
         self,
         request: Request,
@@ -284,23 +304,21 @@ class ShopApiClient:
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model."""
         session = self._get_session()
-        headers = self._merged_headers.get(id(request.headers))
-        if headers is None or headers[0] is not request.headers:
-            merged = dict(self._headers)
-            merged.update(request.headers)
-            if self._credentials is not None:
-                merged["Authorization"] = self._credentials.header
-            headers = (request.headers, merged)
-            if isinstance(request.headers, MappingProxyType) and len(self._merged_headers) < 16:
-                self._merged_headers[id(request.headers)] = headers
+        headers = self._send_headers(request.headers)
+        url = self._url(request.path)
         policy = self._retry
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + policy.deadline if policy.deadline is not None else None
+        gate = self._gate
+        if policy.deadline is None:
+            deadline = None
+        else:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + policy.deadline
         attempt = 0
         while True:
             attempt += 1
             if deadline is None:
-                if self._pause.remaining() > 0:
+                timeout = self._timeout
+                if self._pause.paused and self._pause.remaining() > 0:
                     await self._pause.wait()
                 if self._bucket is not None:
                     await self._bucket.acquire()
@@ -308,47 +326,50 @@ class ShopApiClient:
                 # The deadline bounds the whole call, the shared waits included: a pause
                 # or a rate-limit wait that would outlive it fails the call at once.
                 await self._wait_within(deadline - loop.time(), request, attempt - 1)
-            timeout = self._timeout
-            if deadline is not None:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise self._deadline_passed(request, attempt - 1)
-                timeout = min(timeout, left)
+                timeout = min(self._timeout, left)
             failure: ShopApiError
-            status = None
-            response_headers: Mapping[str, str] | None = None
-            client_timeout = self._client_timeout(timeout)
-            attempt_send = functools.partial(
-                send,
-                session,
-                request,
-                headers=headers[1],
-                client_timeout=client_timeout,
-                max_size=self._max_response_size,
-                ssl=self._ssl,
-            )
+            raw: RawResponse | None = None
+            # The send coroutine is made only once a concurrency slot is held, so a call
+            # cancelled while waiting for one leaves no coroutine unawaited.
+            if gate is not None:
+                await gate.acquire()
             try:
-                # The coroutine is made only once a concurrency slot is held, so a call
-                # cancelled while waiting for one leaves no coroutine unawaited.
-                if self._gate is None:
-                    raw = await attempt_send()
-                else:
-                    async with self._gate:
-                        raw = await attempt_send()
+                raw = await send(
+                    session,
+                    request,
+                    url=url,
+                    headers=headers,
+                    client_timeout=self._client_timeout(timeout),
+                    max_size=self._max_response_size,
+                    ssl=self._ssl,
+                )
             except TransportError as exc:
                 failure = exc
-            else:
+            finally:
+                if gate is not None:
+                    gate.release()
+            status = None
+            response_headers: Mapping[str, str] | None = None
+            if raw is not None:
                 status, response_headers = raw.status, raw.headers
                 if 200 <= status < 300:
-                    logger.debug(
-                        "%s %s -> %d (attempt %d)", request.method, request.path, status, attempt
-                    )
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug(
+                            "%s %s -> %d (attempt %d)",
+                            request.method,
+                            request.path,
+                            status,
+                            attempt,
+                        )
                     self._budget.refund(retried=attempt > 1)
                     try:
                         return read_answer(
                             request,
                             status,
-                            raw.headers,
+                            response_headers,
                             raw.body,
                             codec=self._codec,
                             registry=self._registry,
@@ -364,7 +385,7 @@ class ShopApiClient:
                             f"{request.url} (attempt {attempt})"
                         )
                         raise
-                failure = api_error(request, raw.status, raw.headers, raw.body, attempts=attempt)
+                failure = api_error(request, status, response_headers, raw.body, attempts=attempt)
             decision = decide(
                 policy,
                 attempt=attempt,

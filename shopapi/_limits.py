@@ -97,9 +97,19 @@ class PauseGate:
         """Make every request wait ``seconds`` from now (a longer pause wins)."""
         self._until = max(self._until, self._clock() + seconds)
 
+    @property
+    def paused(self) -> bool:
+        """Whether a pause may be in force: a check that costs no clock reading while
+        the server has never asked for one."""
+        return self._until > 0.0
+
     def remaining(self) -> float:
         """Seconds left in the current pause (0 when open)."""
-        return max(0.0, self._until - self._clock())
+        left = self._until - self._clock()
+        if left <= 0:
+            self._until = 0.0  # over: back to the cheap check
+            return 0.0
+        return left
 
     async def wait(self) -> None:
         """Return once no pause is in force."""

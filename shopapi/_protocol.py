@@ -9,7 +9,6 @@ typed error.
 from __future__ import annotations
 
 import base64
-import contextlib
 import weakref
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -158,29 +157,37 @@ def check_id(name: str, value: object) -> int:
 
 def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
     """``v1/Shops/{shopId}/MessageConversations[/{id}]``: ids are checked ints only."""
-    path = f"v1/Shops/{check_id('shopId', shop_id)}/MessageConversations"
-    if conversation_id is not None:
-        path += f"/{check_id('messageConversationId', conversation_id)}"
-    return path
+    if type(shop_id) is not int or not 0 <= shop_id <= INT32_MAX:
+        shop_id = check_id("shopId", shop_id)
+    if conversation_id is None:
+        return f"v1/Shops/{shop_id}/MessageConversations"
+    if type(conversation_id) is not int or not 0 <= conversation_id <= INT32_MAX:
+        conversation_id = check_id("messageConversationId", conversation_id)
+    return f"v1/Shops/{shop_id}/MessageConversations/{conversation_id}"
 
 
-_HEADERS: weakref.WeakKeyDictionary[Codec, tuple[Mapping[str, str], Mapping[str, str]]] = (
-    weakref.WeakKeyDictionary()
-)
+# id(codec) -> (a weak reference to it, headers with a body, headers without). Keyed by
+# id, not by the codec, so a lookup costs no hashing of the codec and no new weakref;
+# the reference both proves the id still means this codec and removes the entry
+# when the codec goes away.
+_HEADERS: dict[int, tuple[Any, Mapping[str, str], Mapping[str, str]]] = {}
 
 
 def codec_headers(codec: Codec, *, body: bool = True) -> Mapping[str, str]:
     """``Content-Type`` (with a body) and ``Accept`` for a codec: one shared, read-only
     mapping each, so the session can cache what it derives from them."""
-    try:
-        with_body, without_body = _HEADERS[codec]
-    except (KeyError, TypeError):
+    entry = _HEADERS.get(id(codec))
+    if entry is None or entry[0]() is not codec:
         content_type = str(getattr(codec, "content_type", codec.media_type))
         with_body = MappingProxyType({"Content-Type": content_type, "Accept": codec.media_type})
         without_body = MappingProxyType({"Accept": codec.media_type})
-        with contextlib.suppress(TypeError):  # a codec without weakrefs is not cached
-            _HEADERS[codec] = (with_body, without_body)
-    return with_body if body else without_body
+        try:
+            key = id(codec)
+            ref = weakref.ref(codec, lambda _, key=key: _HEADERS.pop(key, None))  # type: ignore[misc]
+        except TypeError:  # a codec without weakrefs is not cached
+            return with_body if body else without_body
+        entry = _HEADERS[key] = (ref, with_body, without_body)
+    return entry[1] if body else entry[2]
 
 
 def check_page(page_number: object, page_size: object) -> tuple[int, int]:
@@ -346,6 +353,9 @@ def pick_decoder(codec: Codec, registry: CodecRegistry, content_type: str | None
     """
     if not content_type:
         return codec
+    own = codec.media_type
+    if content_type.startswith(own) and content_type[len(own) : len(own) + 1] in ("", ";"):
+        return codec  # the usual case, without normalising: "application/json; charset=..."
     media_type = normalize_media_type(content_type)
     if media_type == codec.media_type:
         return codec

@@ -254,6 +254,5 @@ class RetryBudget:
 
     def refund(self, retried: bool) -> None:
         """Record a success: a retried success returns its cost, a first try refunds 1."""
-        if not self.enabled:
-            return
-        self._level = min(self._capacity, self._level + (self._retry_cost if retried else 1))
+        if self._level < self._capacity:  # full (or disabled, at 0 of 0): nothing to do
+            self._level = min(self._capacity, self._level + (self._retry_cost if retried else 1))

@@ -16,7 +16,7 @@ from yarl import URL
 from ._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
 from ._protocol import Request
 
-__all__ = ["RawResponse", "send"]
+__all__ = ["RawResponse", "UrlBuilder", "send"]
 
 
 class RawResponse(NamedTuple):
@@ -25,6 +25,35 @@ class RawResponse(NamedTuple):
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+class UrlBuilder:
+    """Absolute URLs for paths below one base URL, without re-parsing the base each time.
+
+    The base is parsed (and percent-/IDNA-encoded) once; each request's path, made of
+    checked ints and fixed words, is joined to it as already encoded. That skips the
+    per-request URL parsing aiohttp would otherwise do: a measurable share of a request's
+    cost at high concurrency.
+    """
+
+    __slots__ = ("_authority", "_prefix", "_scheme")
+
+    def __init__(self, base_url: str) -> None:
+        base = URL(base_url)
+        self._scheme = base.scheme
+        self._authority = base.raw_authority
+        self._prefix = base.raw_path if base.raw_path.endswith("/") else base.raw_path + "/"
+
+    def __call__(self, path: str) -> URL:
+        """``path`` (relative, with an optional ``?query``) below the base."""
+        path, _, query = path.partition("?")
+        return URL.build(
+            scheme=self._scheme,
+            authority=self._authority,
+            path=self._prefix + path,
+            query_string=query,
+            encoded=True,
+        )
 
 
 async def _read_unsized(resp: aiohttp.ClientResponse, max_size: int, request: Request) -> bytes:
@@ -44,6 +73,7 @@ async def send(
     session: aiohttp.ClientSession,
     request: Request,
     *,
+    url: URL,
     headers: Mapping[str, str],
     client_timeout: aiohttp.ClientTimeout,
     max_size: int,
@@ -54,6 +84,7 @@ async def send(
     Args:
         session: The aiohttp session.
         request: What to send.
+        url: ``request``'s URL, as built by a :class:`UrlBuilder`.
         headers: All headers, credentials included (never logged, never in errors).
         client_timeout: This attempt's timeout.
         max_size: The largest body accepted, in bytes.
@@ -66,12 +97,11 @@ async def send(
         ResponseTooLargeError: The body passed ``max_size``.
         TransportError: Any other failure of the connection (TLS, a broken answer).
     """
-    method, url = request.method, request.url
+    method, where = request.method, request.url
     try:
         async with session.request(
             method,
-            # Our URLs are built from checked ints and an already-valid base: skip re-encoding.
-            URL(url, encoded=True),
+            url,
             data=request.body,
             headers=headers,
             timeout=client_timeout,
@@ -85,42 +115,44 @@ async def send(
                 raise ResponseTooLargeError(
                     f"response of {length} bytes exceeds max_response_size ({max_size})",
                     method=method,
-                    url=url,
+                    url=where,
                 )
             else:
                 body = await resp.read()
             return RawResponse(resp.status, resp.headers, body)
     except aiohttp.ConnectionTimeoutError as exc:
         raise ConnectError(
-            "timed out connecting", method=method, url=url, request_sent=False
+            "timed out connecting", method=method, url=where, request_sent=False
         ) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise RequestTimeoutError(
-            f"no answer within {client_timeout.total:g}s", method=method, url=url
+            f"no answer within {client_timeout.total:g}s", method=method, url=where
         ) from exc
     except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
-        raise TransportError(f"TLS failed: {exc}", method=method, url=url) from exc
+        raise TransportError(f"TLS failed: {exc}", method=method, url=where) from exc
     except aiohttp.ClientConnectorError as exc:
         raise ConnectError(
             f"cannot connect: {exc.os_error.strerror or exc.os_error}",
             method=method,
-            url=url,
+            url=where,
             request_sent=False,
         ) from exc
     except aiohttp.ServerDisconnectedError as exc:
         raise ConnectError(
-            "server disconnected", method=method, url=url, request_sent=True
+            "server disconnected", method=method, url=where, request_sent=True
         ) from exc
     except aiohttp.ClientPayloadError as exc:
         raise ConnectError(
-            "response body cut short", method=method, url=url, request_sent=True
+            "response body cut short", method=method, url=where, request_sent=True
         ) from exc
     except aiohttp.ClientOSError as exc:
         raise ConnectError(
-            f"connection failed: {exc.strerror or exc}", method=method, url=url, request_sent=True
+            f"connection failed: {exc.strerror or exc}", method=method, url=where, request_sent=True
         ) from exc
     except aiohttp.ClientError as exc:
-        raise TransportError(f"{type(exc).__name__}: {_safe(exc)}", method=method, url=url) from exc
+        raise TransportError(
+            f"{type(exc).__name__}: {_safe(exc)}", method=method, url=where
+        ) from exc
 
 
 def _safe(exc: aiohttp.ClientError) -> str:

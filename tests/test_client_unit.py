@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 
 import aiohttp
 import attrs
@@ -69,9 +70,10 @@ async def test_update_sends_put_with_auth_and_decodes() -> None:
     assert result.id == 42
     assert result.note == "n"
     headers = seen["headers"]
-    assert isinstance(headers, dict)
+    assert isinstance(headers, Mapping)
     assert headers["Authorization"] == "Basic YWxpY2U6cHc="
     assert headers["Accept"] == "application/json"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
     assert seen["data"] == JsonCodec().encode(changes())
 
 

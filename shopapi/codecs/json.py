@@ -39,6 +39,8 @@ _JSONNET_ESCAPES = (
     (b"\xe2\x80\xa9", b"\\u2029"),
 )
 
+_OPENERS = frozenset(b"{[")
+
 _TYPE_NAMES = {
     dict: "an object",
     list: "an array",
@@ -137,13 +139,22 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         "def structure(d, _type=None):",
         "    if type(d) is not dict:",
         f"        raise _DecodeError('expected an object for {cls.__name__}, got ' + _describe(d), media_type=_MT)",
-        "    g = d.get",
     ]
+    # Json.NET writes every property, in declaration order, so the usual answer's keys
+    # are exactly these, in this order: unpack its values in one step. Anything else
+    # (missing, extra or reordered properties) looks each one up.
+    ns["_KEYS"] = tuple(f.wire for f in fields)
+    names = ", ".join(f"v{i}" for i in range(len(fields)))
+    lines.append(f"    if len(d) == {len(fields)} and tuple(d) == _KEYS:")
+    lines.append(f"        {names}{',' if len(fields) == 1 else ''} = d.values()")
+    lines.append("    else:")
+    lines.append("        g = d.get")
+    for i, f in enumerate(fields):
+        lines.append(f"        v{i} = g({f.wire!r})")
     assignments: list[tuple[str, str]] = []
     for i, f in enumerate(fields):
         v = f"v{i}"
         w = repr(f.wire)
-        lines.append(f"    {v} = g({w})")
         if f.required:
             lines.append(f"    if {v} is None:")
             lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
@@ -162,8 +173,11 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         elif f.kind is Kind.TIMESTAMP:
             lines.append(f"    if {v} is not None: {v} = _ts({v}, {w})")
         else:
+            assert f.enum is not None
             ns[f"_E{i}"] = f.enum
-            lines.append(f"    if {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
+            ns[f"_M{i}"] = f.enum._value2member_map_
+            lines.append(f"    if type({v}) is int: {v} = _M{i}.get({v}, {v})")
+            lines.append(f"    elif {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
         assignments.append((f.name, v))
     lines.extend(construct_lines(cls, assignments, ns))
     return compile_function("structure", "\n".join(lines) + "\n", ns)
@@ -260,9 +274,10 @@ class JsonCodec:
         except Exception as exc:
             raise_invalid(obj, "json", exc)
             raise  # unreachable: raise_invalid always raises
-        for raw, escaped in _JSONNET_ESCAPES:
-            if raw in data:
-                data = data.replace(raw, escaped)
+        if not data.isascii():
+            for raw, escaped in _JSONNET_ESCAPES:
+                if raw in data:
+                    data = data.replace(raw, escaped)
         return data
 
     def decode(self, data: bytes, cls: type[T]) -> T:
@@ -272,10 +287,14 @@ class JsonCodec:
             DecodeError: Empty or malformed JSON, the wrong shape, or a field of the
                 wrong type; the error names the field or the position.
         """
-        if not data or not data.strip():
-            raise DecodeError("empty body", media_type=MEDIA_TYPE)
+        # Json.NET's answers start with "{" or "["; anything else (a BOM, whitespace,
+        # nothing at all) takes the careful path.
+        if not data or data[0] not in _OPENERS:
+            if not data or not data.strip():
+                raise DecodeError("empty body", media_type=MEDIA_TYPE)
+            data = _to_text_if_bom(data)  # type: ignore[assignment]
         try:
-            value = orjson.loads(_to_text_if_bom(data))
+            value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise DecodeError(
                 f"malformed JSON: {exc.msg}", media_type=MEDIA_TYPE, position=_position(exc)
@@ -286,6 +305,10 @@ class JsonCodec:
 
     def structure(self, value: Any, cls: type[T]) -> T:
         """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``)."""
+        hook = self._structure.get(cls)
+        if hook is not None:  # a model class seen before
+            known: T = hook(value, cls)
+            return known
         item = list_item_type(cls)
         if item is not None:
             if type(value) is not list:
