@@ -267,6 +267,21 @@ def test_wrong_type_names_the_field(wire: str, raw: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("wire", "raw"),
+    [("Id", "11"), ("Rating", False), ("CustomerName", 5), ("CreationDate", 5), ("Note", [])],
+)
+def test_wrong_type_in_a_complete_answer_names_the_field(wire: str, raw: object) -> None:
+    """A full answer in Json.NET's order (the reader's one-step unpacking) is checked
+    member by member all the same."""
+    value = json.loads(COMPACT.encode(conversation()))
+    assert list(value) == [f.wire for f in json_order(MessageConversation)]
+    value[wire] = raw
+    with pytest.raises(DecodeError) as info:
+        COMPACT.decode(json.dumps(value).encode(), MessageConversation)
+    assert info.value.field == wire
+
+
+@pytest.mark.parametrize(
     "body", [b"{", b'{"Id":11,', b'{"Id":11,,}', b"{'Id':11}", b'{"Id":NaN}', b"\x00"]
 )
 def test_malformed_json_gives_a_position(body: bytes) -> None:
@@ -439,6 +454,19 @@ def test_any_valid_instance_round_trips(value: Any, pretty: bool) -> None:
     assert decoded == value
     assert codec.encode(decoded) == encoded
     assert list(json.loads(encoded)) == [f.wire for f in json_order(type(value))]
+
+
+@SETTINGS
+@given(models("json"), st.randoms(use_true_random=False), st.booleans())
+def test_any_order_and_any_dropped_null_read_the_same(value: Any, random: Any, extra: bool) -> None:
+    """Json.NET's own order is read in one step, any other shape member by member; both
+    readings give the same value."""
+    members = list(json.loads(COMPACT.encode(value)).items())
+    random.shuffle(members)
+    kept = [(k, v) for k, v in members if v is not None or random.random() < 0.5]
+    if extra:
+        kept.insert(random.randrange(len(kept) + 1), ("AddedLater", {"x": [1]}))
+    assert COMPACT.decode(json.dumps(dict(kept)).encode(), type(value)) == value
 
 
 @SETTINGS

@@ -82,3 +82,19 @@ async def test_acquire_within_refuses_a_wait_past_the_bound_and_takes_nothing() 
     assert await bucket.acquire_within(0.1)  # a token is there
     assert not await bucket.acquire_within(0.4)  # the next one is 0.5 s away
     assert bucket.reserve(clock.now) == pytest.approx(0.5)  # the refusal took none
+
+
+def test_pause_is_cheap_to_check_until_one_is_asked_for_and_after_it_ends() -> None:
+    """The session reads ``paused`` on every request: it is False until a 429 asks for
+    a pause, True while one may be in force, and False again once it is over."""
+    clock = Clock()
+    gate = PauseGate(clock=clock)
+    assert not gate.paused
+    gate.pause_for(2.0)
+    assert gate.paused
+    clock.now += 1.0
+    assert gate.remaining() == pytest.approx(1.0)
+    assert gate.paused
+    clock.now += 1.5
+    assert gate.remaining() == 0.0
+    assert not gate.paused

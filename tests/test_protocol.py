@@ -253,3 +253,53 @@ def test_read_answer_raises_the_api_error_for_non_2xx() -> None:
             registry=default_registry(),
             expect=MessageConversation,
         )
+
+
+def test_codec_headers_are_one_shared_mapping_per_codec_and_go_with_it() -> None:
+    """The session caches what it derives per header mapping, so each codec must give
+    the same mapping every time; a codec that goes away leaves nothing behind."""
+    import gc
+
+    from shopapi._protocol import _HEADERS, codec_headers
+
+    codec = XmlCodec()
+    with_body = codec_headers(codec)
+    assert codec_headers(codec) is with_body
+    assert dict(with_body) == {
+        "Content-Type": "application/xml; charset=utf-8",
+        "Accept": "application/xml",
+    }
+    assert dict(codec_headers(codec, body=False)) == {"Accept": "application/xml"}
+    key = id(codec)
+    assert key in _HEADERS
+    del codec
+    gc.collect()
+    assert key not in _HEADERS
+
+
+@pytest.mark.parametrize(
+    ("content_type", "picked"),
+    [
+        ("application/json", "json"),
+        ("application/json; charset=utf-8", "json"),
+        ("Application/JSON ; charset=utf-8", "json"),
+        ("application/xml; charset=utf-8", "xml"),
+        ("application/problem+xml", "xml"),
+        ("application/jsonx", None),
+        ("application/json-seq", None),
+    ],
+)
+def test_the_answer_codec_follows_the_media_type_not_a_prefix(
+    content_type: str, picked: str | None
+) -> None:
+    from shopapi._protocol import pick_decoder
+
+    codec = JsonCodec()
+    if picked is None:
+        with pytest.raises(DecodeError, match="unexpected Content-Type"):
+            pick_decoder(codec, default_registry(), content_type)
+        return
+    found = pick_decoder(codec, default_registry(), content_type)
+    assert found.media_type == f"application/{picked}"
+    if picked == "json":
+        assert found is codec  # the client's own codec, with its settings
