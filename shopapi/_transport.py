@@ -99,7 +99,9 @@ async def send(
     """
     method, where = request.method, request.url
     try:
-        async with session.request(
+        # Awaited rather than used as ``async with``: the same release as the context
+        # manager's exit, without its four extra coroutines per request.
+        resp = await session.request(
             method,
             url,
             data=request.body,
@@ -107,7 +109,8 @@ async def send(
             timeout=client_timeout,
             allow_redirects=False,
             ssl=ssl,  # type: ignore[arg-type]
-        ) as resp:
+        )
+        try:
             length = resp.content_length
             if length is None:
                 body = await _read_unsized(resp, max_size, request)
@@ -120,6 +123,9 @@ async def send(
             else:
                 body = await resp.read()
             return RawResponse(resp.status, resp.headers, body)
+        finally:
+            resp.release()
+            await resp.wait_for_close()
     except aiohttp.ConnectionTimeoutError as exc:
         raise ConnectError(
             "timed out connecting", method=method, url=where, request_sent=False
