@@ -8,6 +8,7 @@ pause apply to it unchanged.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
@@ -44,28 +45,17 @@ class UpdateResult:
 Update = Callable[[int, int, MessageConversationChanges], Awaitable[MessageConversation]]
 
 
-async def _one(update: Update, index: int, item: Any) -> UpdateResult:
-    if not isinstance(item, MessageConversationChanges):
-        error = ValidationError(
-            [
-                FieldError(
-                    "<item>", f"expected MessageConversationChanges, got {type(item).__name__}"
-                )
-            ]
-        )
-        return UpdateResult(index, item, error=error)
-    try:
-        saved = await update(item.shop_id, item.id, item)
-    except ShopApiError as exc:
-        return UpdateResult(index, item, error=exc)
-    return UpdateResult(index, item, conversation=saved)
-
-
 class _Finished:
     """A worker found the input exhausted."""
 
 
 _FINISHED = _Finished()
+
+
+def _not_a_changes(item: object) -> ValidationError:
+    return ValidationError(
+        [FieldError("<item>", f"expected MessageConversationChanges, got {type(item).__name__}")]
+    )
 
 
 async def run_bulk(
@@ -82,9 +72,14 @@ async def run_bulk(
     that far ahead of what was consumed, yet a worker need not wait for the consumer to
     catch up on every single result before it starts its next request. Closing the
     iterator (``aclose()``, or cancelling the consumer) cancels the workers and waits for
-    them, so no task outlives it. An error
-    that is not a :class:`~shopapi.ShopApiError` (a bug, or the input failing) is not an
-    item failure: it propagates.
+    them, so no task outlives it. An error that is not a :class:`~shopapi.ShopApiError`
+    (a bug, or the input failing) is not an item failure: it propagates.
+
+    The bookkeeping is a counter, a deque and futures rather than a semaphore, a lock
+    and a queue: every item passes through it, and on one event loop nothing more is
+    needed. A synchronous input is read without a lock (``next()`` cannot be
+    interleaved); an asynchronous one is read under a lock, so indexes follow the
+    input's order.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -94,51 +89,95 @@ async def run_bulk(
     else:
         source = None
         sync_source = iter(items)
-    permits = asyncio.Semaphore(2 * concurrency)
+    loop = asyncio.get_running_loop()
     pulling = asyncio.Lock()
-    results: asyncio.Queue[UpdateResult | _Finished | BaseException] = asyncio.Queue()
+    free = 2 * concurrency  # permits not held by a worker or an unconsumed result
+    blocked: deque[asyncio.Future[None]] = deque()  # workers waiting for a permit
+    ready: deque[UpdateResult | _Finished | BaseException] = deque()
+    consumer: asyncio.Future[None] | None = None  # set while the consumer waits
     next_index = 0
+
+    def give_permit() -> None:
+        nonlocal free
+        while blocked:
+            waiter = blocked.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # handed straight to a waiting worker
+                return
+        free += 1
+
+    def deliver(outcome: UpdateResult | _Finished | BaseException) -> None:
+        ready.append(outcome)
+        if consumer is not None and not consumer.done():
+            consumer.set_result(None)
 
     async def pull() -> tuple[int, Any] | None:
         nonlocal next_index
         async with pulling:
+            assert source is not None
             try:
-                if source is not None:
-                    item = await anext(source)
-                else:
-                    assert sync_source is not None
-                    item = next(sync_source)
-            except (StopIteration, StopAsyncIteration):
+                item = await anext(source)
+            except StopAsyncIteration:
                 return None
             index = next_index
             next_index += 1
             return index, item
 
     async def worker() -> None:
+        nonlocal free, next_index
         try:
             while True:
-                await permits.acquire()
-                pulled = await pull()
+                if free:
+                    free -= 1
+                else:
+                    waiter = loop.create_future()
+                    blocked.append(waiter)
+                    await waiter
+                if sync_source is not None:
+                    try:
+                        item = next(sync_source)
+                    except StopIteration:
+                        pulled = None
+                    else:
+                        pulled = (next_index, item)
+                        next_index += 1
+                else:
+                    pulled = await pull()
                 if pulled is None:
-                    permits.release()
-                    results.put_nowait(_FINISHED)
+                    give_permit()
+                    deliver(_FINISHED)
                     return
-                results.put_nowait(await _one(update, *pulled))
+                index, item = pulled
+                if not isinstance(item, MessageConversationChanges):
+                    deliver(UpdateResult(index, item, error=_not_a_changes(item)))
+                    continue
+                try:
+                    saved = await update(item.shop_id, item.id, item)
+                except ShopApiError as exc:
+                    deliver(UpdateResult(index, item, error=exc))
+                else:
+                    deliver(UpdateResult(index, item, conversation=saved))
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            results.put_nowait(exc)
+            deliver(exc)
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     try:
         running = concurrency
         while running:
-            result = await results.get()
-            if isinstance(result, _Finished):
+            while not ready:
+                consumer = loop.create_future()
+                try:
+                    await consumer
+                finally:
+                    consumer = None
+            outcome = ready.popleft()
+            if isinstance(outcome, _Finished):
                 running -= 1
-            elif isinstance(result, BaseException):
-                raise result
+            elif isinstance(outcome, BaseException):
+                raise outcome
             else:
-                yield result
-                permits.release()
+                yield outcome
+                give_permit()
     finally:
         for task in workers:
             task.cancel()
