@@ -139,6 +139,42 @@ async def test_input_is_pulled_lazily_with_backpressure() -> None:
     assert consumed == 10_000
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_indexes_follow_the_input_and_read_ahead_is_bounded(asynchronous: bool) -> None:
+    """Each result's index is its item's position in the input, whichever order the
+    requests finish in, and the input never runs more than 2 x concurrency ahead, for
+    plain and async iterables alike."""
+    pulled = consumed = 0
+
+    def plain() -> Iterator[MessageConversationChanges]:
+        nonlocal pulled
+        for cid in range(1, 501):
+            pulled += 1
+            yield item(cid)
+
+    async def asynchronous_source() -> AsyncIterator[MessageConversationChanges]:
+        for changes in plain():
+            await asyncio.sleep(0)
+            yield changes
+
+    async def update(
+        shop: int, cid: int, changes: MessageConversationChanges
+    ) -> MessageConversation:
+        for _ in range(cid % 7):  # finish out of order
+            await asyncio.sleep(0)
+        return MessageConversation(**attrs.asdict(changes, recurse=False))
+
+    source = asynchronous_source() if asynchronous else plain()
+    seen = []
+    async for result in run_bulk(update, source, concurrency=5):
+        consumed += 1
+        assert pulled - consumed <= 2 * 5
+        assert result.changes.id == result.index + 1
+        seen.append(result.index)
+    assert sorted(seen) == list(range(500))
+    assert seen != sorted(seen)  # they did finish out of order
+
+
 async def test_aclose_cancels_work_in_flight_and_leaves_no_task(server: FakeShopServer) -> None:
     for cid in range(1, 201):
         server.inject(Fault.delay(5.0), conversation_id=cid)
