@@ -77,20 +77,81 @@ def compare(
     )
 
 
+@attrs.frozen
+class Throughput:
+    """Alternating async rounds of ours and the floor (higher is better).
+
+    Attributes:
+        ours: Median operations per second.
+        floor: Median operations per second of the floor.
+        ratio: Median of the per-round ratios ours / floor (1.0: as fast as the floor).
+        low: The lowest per-round ratio.
+        high: The highest per-round ratio.
+        ours_cpu_us: Median CPU time of this process per operation, in microseconds.
+        floor_cpu_us: The same for the floor.
+    """
+
+    ours: float
+    floor: float
+    ratio: float
+    low: float
+    high: float
+    ours_cpu_us: float
+    floor_cpu_us: float
+
+
 async def alternate(
-    ours: Callable[[], Awaitable[float]], floor: Callable[[], Awaitable[float]], rounds: int
-) -> tuple[float, float, float]:
-    """Async rounds of two throughput measurements (higher is better), alternating which
-    goes first; returns the medians of ours, of the floor, and of the per-round ratios."""
-    ours_rates, floor_rates, ratios = [], [], []
+    ours: Callable[[], Awaitable[float]],
+    floor: Callable[[], Awaitable[float]],
+    rounds: int,
+    *,
+    ops: int,
+) -> Throughput:
+    """Async rounds of two throughput measurements of ``ops`` operations each
+    (each call returns operations per second), alternating which goes first.
+
+    The CPU time this process spends per operation is kept too: with the server on
+    another core it is the client's own cost, whichever side is the bottleneck.
+    """
+    ours_rates, floor_rates, ratios, ours_cpu, floor_cpu = [], [], [], [], []
+
+    async def timed(fn: Callable[[], Awaitable[float]], cpu: list[float]) -> float:
+        start = time.process_time()
+        rate = await fn()
+        cpu.append((time.process_time() - start) / ops * 1e6)
+        return rate
+
     for r in range(rounds):
         if r % 2:
-            a = await ours()
-            b = await floor()
+            a = await timed(ours, ours_cpu)
+            b = await timed(floor, floor_cpu)
         else:
-            b = await floor()
-            a = await ours()
+            b = await timed(floor, floor_cpu)
+            a = await timed(ours, ours_cpu)
         ours_rates.append(a)
         floor_rates.append(b)
         ratios.append(a / b)
-    return statistics.median(ours_rates), statistics.median(floor_rates), statistics.median(ratios)
+    return Throughput(
+        statistics.median(ours_rates),
+        statistics.median(floor_rates),
+        statistics.median(ratios),
+        min(ratios),
+        max(ratios),
+        statistics.median(ours_cpu),
+        statistics.median(floor_cpu),
+    )
+
+
+THROUGHPUT_HEADER = (
+    "| server | concurrency | ours/s (median) | raw aiohttp/s (median) | ratio (median) "
+    "| ratio range | client CPU us/op ours / raw | target |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def throughput_row(setup: str, concurrency: int, result: Throughput, target: float) -> str:
+    verdict = "ok" if result.ratio >= target else "UNDER"
+    return (
+        f"| {setup} | {concurrency} | {result.ours:.0f} | {result.floor:.0f} | "
+        f"{result.ratio:.2f}x | {result.low:.2f}-{result.high:.2f} | "
+        f"{result.ours_cpu_us:.0f} / {result.floor_cpu_us:.0f} | >= {target}x {verdict} |"
+    )
