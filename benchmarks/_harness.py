@@ -148,10 +148,13 @@ THROUGHPUT_HEADER = (
 )
 
 
-def throughput_row(setup: str, concurrency: int, result: Throughput, target: float) -> str:
-    verdict = "ok" if result.ratio >= target else "UNDER"
+def throughput_row(setup: str, concurrency: int, result: Throughput, target: float | None) -> str:
+    if target is None:
+        verdict = "(none)"
+    else:
+        verdict = f">= {target}x " + ("ok" if result.ratio >= target else "UNDER")
     return (
         f"| {setup} | {concurrency} | {result.ours:.0f} | {result.floor:.0f} | "
         f"{result.ratio:.2f}x | {result.low:.2f}-{result.high:.2f} | "
-        f"{result.ours_cpu_us:.0f} / {result.floor_cpu_us:.0f} | >= {target}x {verdict} |"
+        f"{result.ours_cpu_us:.0f} / {result.floor_cpu_us:.0f} | {verdict} |"
     )

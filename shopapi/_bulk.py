@@ -44,6 +44,24 @@ class UpdateResult:
 
 Update = Callable[[int, int, MessageConversationChanges], Awaitable[MessageConversation]]
 
+_new = object.__new__
+_set_index, _set_changes, _set_conversation, _set_error = (
+    UpdateResult.__dict__[name].__set__ for name in ("index", "changes", "conversation", "error")
+)
+
+
+def _result(
+    index: int, changes: Any, conversation: MessageConversation | None, error: ShopApiError | None
+) -> UpdateResult:
+    """``UpdateResult(index, changes, conversation, error)``, filled through its slots:
+    one is made per item, and this costs half the frozen ``__init__``."""
+    result: UpdateResult = _new(UpdateResult)
+    _set_index(result, index)
+    _set_changes(result, changes)
+    _set_conversation(result, conversation)
+    _set_error(result, error)
+    return result
+
 
 class _Finished:
     """A worker found the input exhausted."""
@@ -149,14 +167,14 @@ async def run_bulk(
                     return
                 index, item = pulled
                 if not isinstance(item, MessageConversationChanges):
-                    deliver(UpdateResult(index, item, error=_not_a_changes(item)))
+                    deliver(_result(index, item, None, _not_a_changes(item)))
                     continue
                 try:
                     saved = await update(item.shop_id, item.id, item)
                 except ShopApiError as exc:
-                    deliver(UpdateResult(index, item, error=exc))
+                    deliver(_result(index, item, None, exc))
                 else:
-                    deliver(UpdateResult(index, item, conversation=saved))
+                    deliver(_result(index, item, saved, None))
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
             deliver(exc)
 

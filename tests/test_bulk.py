@@ -319,3 +319,22 @@ def test_results_are_frozen_values() -> None:
     assert result.ok
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         result.index = 3  # type: ignore[misc]
+
+
+def test_the_bulk_path_builds_the_same_results_as_the_constructor() -> None:
+    """Bulk results are filled through their slots for speed: they must be equal to,
+    and as frozen as, the ones the class's own constructor makes, field for field."""
+    from shopapi._bulk import _result
+
+    assert [a.name for a in attrs.fields(UpdateResult)] == [
+        "index",
+        "changes",
+        "conversation",
+        "error",
+    ]
+    saved = MessageConversation(**attrs.asdict(item(1), recurse=False))
+    error = NotFoundError(404, method="PUT", url="u")
+    assert _result(3, item(1), saved, None) == UpdateResult(3, item(1), conversation=saved)
+    assert _result(4, item(2), None, error) == UpdateResult(4, item(2), error=error)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        _result(3, item(1), saved, None).index = 5  # type: ignore[misc]
