@@ -187,6 +187,7 @@ class ShopApiClient:
             else None
         )
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._attempt_timeout = self._client_timeout(self._timeout)
         # Shared, read-only request headers (one per codec) -> all headers to send.
         self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
         self._url = UrlBuilder(self._base_url)
@@ -303,8 +304,12 @@ class ShopApiClient:
         check: Callable[[Any], None] | None = None,
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model."""
-        session = self._get_session()
-        headers = self._send_headers(request.headers)
+        session = self._session if self._session is not None else self._get_session()
+        cached = self._merged_headers.get(id(request.headers))
+        if cached is not None and cached[0] is request.headers:
+            headers = cached[1]
+        else:
+            headers = self._send_headers(request.headers)
         url = self._url(request.path)
         policy = self._retry
         gate = self._gate
@@ -317,7 +322,7 @@ class ShopApiClient:
         while True:
             attempt += 1
             if deadline is None:
-                timeout = self._timeout
+                client_timeout = self._attempt_timeout
                 if self._pause.paused and self._pause.remaining() > 0:
                     await self._pause.wait()
                 if self._bucket is not None:
@@ -329,7 +334,7 @@ class ShopApiClient:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise self._deadline_passed(request, attempt - 1)
-                timeout = min(self._timeout, left)
+                client_timeout = self._client_timeout(min(self._timeout, left))
             failure: ShopApiError
             raw: RawResponse | None = None
             # The send coroutine is made only once a concurrency slot is held, so a call
@@ -342,7 +347,7 @@ class ShopApiClient:
                     request,
                     url=url,
                     headers=headers,
-                    client_timeout=self._client_timeout(timeout),
+                    client_timeout=client_timeout,
                     max_size=self._max_response_size,
                     ssl=self._ssl,
                 )

@@ -92,22 +92,23 @@ class PauseGate:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._until = 0.0
+        #: Whether a pause may be in force: read on every request, so it is a plain
+        #: attribute and costs no clock reading until the server asks for a pause.
+        self.paused = False
 
     def pause_for(self, seconds: float) -> None:
         """Make every request wait ``seconds`` from now (a longer pause wins)."""
-        self._until = max(self._until, self._clock() + seconds)
-
-    @property
-    def paused(self) -> bool:
-        """Whether a pause may be in force: a check that costs no clock reading while
-        the server has never asked for one."""
-        return self._until > 0.0
+        if seconds > 0:
+            self._until = max(self._until, self._clock() + seconds)
+            self.paused = True
 
     def remaining(self) -> float:
         """Seconds left in the current pause (0 when open)."""
+        if not self.paused:
+            return 0.0
         left = self._until - self._clock()
         if left <= 0:
-            self._until = 0.0  # over: back to the cheap check
+            self.paused = False  # over: back to the cheap check
             return 0.0
         return left
 
