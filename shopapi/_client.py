@@ -16,6 +16,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Coroutine,
     Iterable,
     Mapping,
     Sequence,
@@ -489,16 +490,24 @@ class MessageConversations:
             DecodeError: The answer could not be read.
             ResponseMismatchError: The answer is about another conversation.
         """
+        return await self._start_update(shop_id, message_conversation_id, changes)
+
+    def _start_update(
+        self, shop_id: int, message_conversation_id: int, changes: MessageConversationChanges
+    ) -> Coroutine[Any, Any, MessageConversation]:
+        """Check and build the PUT now (raising ``ValidationError`` at once) and return
+        the call, to be awaited: the bulk path awaits it directly, one coroutine fewer
+        per item than going through :meth:`update`."""
         client = self._client
         request = build_update(
             client._base_url, shop_id, message_conversation_id, changes, client._codec
         )
-        result: MessageConversation = await client._call(
+        call: Coroutine[Any, Any, MessageConversation] = client._call(
             request,
             expect=MessageConversation,
             check=check_conversation(shop_id, message_conversation_id),
         )
-        return result
+        return call
 
     async def list_page(
         self, shop_id: int, *, page_number: int = 1, page_size: int = 100
@@ -641,4 +650,4 @@ class MessageConversations:
             items: An iterable or async iterable of ``MessageConversationChanges``.
             concurrency: Requests in flight at most.
         """
-        return run_bulk(self.update, items, concurrency=concurrency)
+        return run_bulk(self._start_update, items, concurrency=concurrency)
