@@ -177,6 +177,13 @@ async def run_bulk(
                     deliver(_result(index, item, saved, None))
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
             deliver(exc)
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and not task.cancelling():
+                # Raised inside an update while nobody cancelled this worker: the
+                # consumer must hear of it rather than wait for it forever.
+                deliver(exc)
+            raise
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     try:

@@ -140,7 +140,10 @@ class ShopApiClient:
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         ssl: Any = True,
     ) -> None:
-        self._base_url = normalize_base_url(base_url)
+        # Checked, then parsed once as aiohttp parses it: the URLs in logs and errors
+        # are the ones sent.
+        self._url = UrlBuilder(normalize_base_url(base_url))
+        self._base_url = self._url.base
         if auth is not None and (not isinstance(auth, tuple) or len(auth) != 2):
             raise ConfigurationError("auth must be a (username, password) pair")
         self._credentials = Credentials(*auth) if auth is not None else None
@@ -191,7 +194,6 @@ class ShopApiClient:
         self._attempt_timeout = self._client_timeout(self._timeout)
         # Shared, read-only request headers (one per codec) -> all headers to send.
         self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
-        self._url = UrlBuilder(self._base_url)
         self.message_conversations = MessageConversations(self)
 
     def __repr__(self) -> str:

@@ -135,7 +135,7 @@ def normalize_base_url(base_url: str) -> str:
         raise ConfigurationError("base_url has no host")
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError("put credentials in auth=(username, password), not in base_url")
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
         raise ConfigurationError("base_url cannot have a query or a fragment")
     if any(c in base_url for c in " \r\n\t"):
         raise ConfigurationError("base_url cannot contain whitespace")

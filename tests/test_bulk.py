@@ -259,6 +259,26 @@ async def test_a_bug_propagates_instead_of_hiding_as_an_item_failure() -> None:
             pass
 
 
+async def test_a_cancellation_from_inside_an_update_is_raised_not_waited_for() -> None:
+    """An update that raises ``CancelledError`` without its worker being cancelled (a
+    library bug, or a timeout scope gone wrong) must reach the consumer, not leave it
+    waiting forever for a result that will never come."""
+
+    async def update(
+        shop: int, cid: int, changes: MessageConversationChanges
+    ) -> MessageConversation:
+        if cid == 3:
+            raise asyncio.CancelledError
+        return MessageConversation(**attrs.asdict(changes, recurse=False))
+
+    async def consume() -> list[UpdateResult]:
+        return [r async for r in run_bulk(update, [item(c) for c in range(1, 6)], concurrency=2)]
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(consume(), timeout=5)
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
 @pytest.mark.parametrize("concurrency", [0, -1, True, 1.5])
 async def test_concurrency_is_validated(concurrency: object) -> None:
     with pytest.raises(ConfigurationError):

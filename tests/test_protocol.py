@@ -74,6 +74,8 @@ def test_base_url_keeps_a_path_prefix() -> None:
         ("tenant.shopctrl.com", "https"),
         ("https://user:pw@tenant.shopctrl.com", "credentials"),
         ("https://tenant.shopctrl.com/?a=1", "query"),
+        ("https://tenant.shopctrl.com/?", "query"),
+        ("https://tenant.shopctrl.com/#", "fragment"),
         ("https://tenant.shopctrl.com:99999", "not a URL"),
         ("https://", "no host"),
         ("https://tenant.shopctrl.com/a b", "whitespace"),

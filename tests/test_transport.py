@@ -1,42 +1,47 @@
-"""``shopapi._transport``: URLs built below a parsed base."""
+"""``shopapi._transport``: URLs built below a base parsed once."""
 
 from __future__ import annotations
 
 import pytest
 from yarl import URL
 
+from shopapi import ShopApiClient
 from shopapi._protocol import normalize_base_url
 from shopapi._transport import UrlBuilder
 
+PATHS = [
+    "v1/Shops/1/MessageConversations/2",
+    "v1/Shops/1/MessageConversations?pageSize=100&pageNumber=2",
+    "v1/Shops/7/MessageConversations/9/Messages",
+]
+
 
 @pytest.mark.parametrize(
-    ("base", "path", "expected"),
+    ("base", "canonical"),
     [
-        (
-            "https://tenant.shopctrl.com:52222",
-            "v1/Shops/1/MessageConversations/2",
-            "https://tenant.shopctrl.com:52222/v1/Shops/1/MessageConversations/2",
-        ),
-        (
-            "http://127.0.0.1:8080/api/",
-            "v1/Shops/1/MessageConversations?pageSize=100&pageNumber=2",
-            "http://127.0.0.1:8080/api/v1/Shops/1/MessageConversations?pageSize=100&pageNumber=2",
-        ),
-        (
-            "https://[::1]:8443",
-            "v1/Shops/7/MessageConversations/9/Messages",
-            "https://[::1]:8443/v1/Shops/7/MessageConversations/9/Messages",
-        ),
-        (
-            "https://exämple.com/ä",
-            "v1/Shops/1/MessageConversations",
-            "https://xn--exmple-cua.com/%C3%A4/v1/Shops/1/MessageConversations",
-        ),
+        ("https://tenant.shopctrl.com:52222", "https://tenant.shopctrl.com:52222/"),
+        ("http://127.0.0.1:8080/api/", "http://127.0.0.1:8080/api/"),
+        ("https://[::1]:8443", "https://[::1]:8443/"),
+        ("https://exämple.com/ä", "https://xn--exmple-cua.com/%C3%A4/"),
+        ("https://Tenant.Example:443/", "https://tenant.example/"),
+        ("https://h.example/a/../b", "https://h.example/b/"),
+        ("https://h.example/a%zz", "https://h.example/a%25zz/"),
     ],
 )
-def test_urls_are_the_base_joined_with_the_path(base: str, path: str, expected: str) -> None:
-    """The same URL a full parse of base + path gives, with the base encoded once."""
-    url = UrlBuilder(normalize_base_url(base))(path)
-    assert str(url) == expected
-    assert url == URL(expected, encoded=True)
-    assert url.query_string == (path.partition("?")[2])
+@pytest.mark.parametrize("path", PATHS)
+def test_the_url_sent_is_the_canonical_base_joined_with_the_path(
+    base: str, canonical: str, path: str
+) -> None:
+    """The base is parsed once, as aiohttp would parse it; the URL sent is exactly the
+    text ``base + path`` that logs and errors show."""
+    builder = UrlBuilder(normalize_base_url(base))
+    assert builder.base == canonical
+    url = builder(path)
+    assert str(url) == canonical + path
+    assert url == URL(canonical + path, encoded=True)
+    assert url.query_string == path.partition("?")[2]
+
+
+async def test_the_client_reports_the_base_it_sends_to() -> None:
+    async with ShopApiClient("https://Tenant.Example:443") as client:
+        assert client.base_url == "https://tenant.example/"
