@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from _harness import STEADY_ALLOCATOR_ENV
+
 SERVER = r"""
 import asyncio, sys
 from shopapi.testing import FakeShopServer
@@ -46,7 +48,11 @@ def fake_server_process() -> Iterator[str]:
     and ours and the floor each get one whole core for the client side.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **STEADY_ALLOCATOR_ENV},
     )
     if _pin(proc.pid, 1):
         _pin(0, 0)

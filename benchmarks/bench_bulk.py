@@ -31,7 +31,14 @@ from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, Sho
 from shopapi._protocol import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import THROUGHPUT_HEADER, Throughput, alternate, throughput_row
+from _harness import (
+    THROUGHPUT_HEADER,
+    Throughput,
+    allocator_note,
+    alternate,
+    steady_allocator,
+    throughput_row,
+)
 from _server import fake_server_process
 from bench_codecs import json_floor_decode, json_floor_encode
 
@@ -139,6 +146,8 @@ async def memory(base_url: str) -> tuple[float, float, float]:
 
 
 def main() -> int:
+    print(allocator_note(steady_allocator()))
+    print()
     ok = True
     results: list[tuple[str, int, Throughput, Throughput]] = []
     for concurrency in (8, 32):
