@@ -158,7 +158,11 @@ async def alternate(
     The CPU time this process spends per operation is kept too: with the server on
     another core it is the client's own cost, whichever side is the bottleneck.
     """
-    ours_rates, floor_rates, ratios, ours_cpu, floor_cpu = [], [], [], [], []
+    ours_rates: list[float] = []
+    floor_rates: list[float] = []
+    ratios: list[float] = []
+    ours_cpu: list[float] = []
+    floor_cpu: list[float] = []
 
     async def timed(fn: Callable[[], Awaitable[float]], cpu: list[float]) -> float:
         start = time.process_time()
@@ -203,3 +207,25 @@ def throughput_row(setup: str, concurrency: int, result: Throughput, target: flo
         f"{result.ratio:.2f}x | {result.low:.2f}-{result.high:.2f} | "
         f"{result.ours_cpu_us:.0f} / {result.floor_cpu_us:.0f} | {verdict} |"
     )
+
+
+SetUp = tuple[str, int, Throughput, Throughput]  # set-up, concurrency, vs raw, vs raw + codec
+
+
+def print_throughput_tables(what: str, results: list[SetUp], target: float) -> bool:
+    """Print ``what`` against raw aiohttp (with the target's verdict), then against raw
+    aiohttp doing the codec work by hand (no target); return whether all rows met it."""
+    ok = True
+    print(f"{what} against raw aiohttp sending pre-encoded bodies (the target):")
+    print()
+    print(THROUGHPUT_HEADER)
+    for setup, concurrency, against_raw, _ in results:
+        print(throughput_row(setup, concurrency, against_raw, target))
+        ok &= against_raw.ratio >= target
+    print()
+    print(f"{what} against raw aiohttp that also encodes and decodes by hand (no target):")
+    print()
+    print(THROUGHPUT_HEADER.replace("raw aiohttp/s", "raw + codec/s"))
+    for setup, concurrency, _, against_codec in results:
+        print(throughput_row(setup, concurrency, against_codec, None))
+    return ok

@@ -11,10 +11,11 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from _harness import STEADY_ALLOCATOR_ENV
+from _harness import STEADY_ALLOCATOR_ENV, SetUp, Throughput
 
 SERVER = r"""
 import asyncio, sys
@@ -74,3 +75,18 @@ def fake_server_process() -> Iterator[str]:
 
 def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def measure_setups(
+    own_core: Callable[[str, int], Coroutine[Any, Any, tuple[Throughput, Throughput]]],
+    shared_loop: Callable[[int], Coroutine[Any, Any, tuple[Throughput, Throughput]]],
+    concurrencies: tuple[int, ...],
+) -> list[SetUp]:
+    """Each concurrency against a fresh server on its own core, then in this loop."""
+    results: list[SetUp] = []
+    for concurrency in concurrencies:
+        with fake_server_process() as base_url:
+            results.append(("own core", concurrency, *asyncio.run(own_core(base_url, concurrency))))
+    for concurrency in concurrencies:
+        results.append(("shared loop", concurrency, *asyncio.run(shared_loop(concurrency))))
+    return results

@@ -32,14 +32,13 @@ from shopapi._protocol import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import (
-    THROUGHPUT_HEADER,
     Throughput,
     allocator_note,
     alternate,
+    print_throughput_tables,
     steady_allocator,
-    throughput_row,
 )
-from _server import fake_server_process
+from _server import fake_server_process, measure_setups
 from bench_codecs import json_floor_decode, json_floor_encode
 
 ITEMS_PER_ROUND = 3000
@@ -148,29 +147,8 @@ async def memory(base_url: str) -> tuple[float, float, float]:
 def main() -> int:
     print(allocator_note(steady_allocator()))
     print()
-    ok = True
-    results: list[tuple[str, int, Throughput, Throughput]] = []
-    for concurrency in (8, 32):
-        with fake_server_process() as base_url:  # a fresh server for each set-up
-            results.append(
-                ("own core", concurrency, *asyncio.run(throughput(base_url, concurrency)))
-            )
-    for concurrency in (8, 32):
-        results.append(
-            ("shared loop", concurrency, *asyncio.run(throughput_in_process(concurrency)))
-        )
-    print("update_many() against raw aiohttp workers sending pre-encoded bodies (the target):")
-    print()
-    print(THROUGHPUT_HEADER)
-    for setup, concurrency, against_raw, _ in results:
-        print(throughput_row(setup, concurrency, against_raw, TARGET))
-        ok &= against_raw.ratio >= TARGET
-    print()
-    print("update_many() against raw aiohttp workers that encode and decode by hand (no target):")
-    print()
-    print(THROUGHPUT_HEADER.replace("raw aiohttp/s", "raw + codec/s"))
-    for setup, concurrency, _, against_codec in results:
-        print(throughput_row(setup, concurrency, against_codec, None))
+    results = measure_setups(throughput, throughput_in_process, (8, 32))
+    ok = print_throughput_tables("update_many()", results, TARGET)
     with fake_server_process() as base_url:
         at10k, at50k, at100k = asyncio.run(memory(base_url))
     growth = at100k - at10k

@@ -26,14 +26,13 @@ from shopapi._protocol import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import (
-    THROUGHPUT_HEADER,
     Throughput,
     allocator_note,
     alternate,
+    print_throughput_tables,
     steady_allocator,
-    throughput_row,
 )
-from _server import fake_server_process
+from _server import fake_server_process, measure_setups
 from bench_codecs import json_floor_decode, json_floor_encode
 
 REQUESTS_PER_ROUND = 1500
@@ -168,27 +167,10 @@ def main() -> int:
     (and the CPU column counts both)."""
     print(allocator_note(steady_allocator()))
     print()
-    ok = True
-    results: list[tuple[str, int, Throughput, Throughput]] = []
-    for concurrency in (1, 32):
-        with fake_server_process() as base_url:
-            results.append(("own core", concurrency, *asyncio.run(measure(base_url, concurrency))))
-    for concurrency in (1, 32):
-        results.append(("shared loop", concurrency, *asyncio.run(measure_in_process(concurrency))))
+    results = measure_setups(measure, measure_in_process, (1, 32))
     with fake_server_process() as base_url:
         listing = asyncio.run(measure_list(base_url))
-    print("update() against raw aiohttp sending the pre-encoded body (the target):")
-    print()
-    print(THROUGHPUT_HEADER)
-    for setup, concurrency, against_raw, _ in results:
-        print(throughput_row(setup, concurrency, against_raw, TARGET))
-        ok &= against_raw.ratio >= TARGET
-    print()
-    print("update() against raw aiohttp plus hand-written orjson encode and decode (no target):")
-    print()
-    print(THROUGHPUT_HEADER.replace("raw aiohttp/s", "raw + codec/s"))
-    for setup, concurrency, _, against_codec in results:
-        print(throughput_row(setup, concurrency, against_codec, None))
+    ok = print_throughput_tables("update()", results, TARGET)
     print()
     print(
         "| list_page() of 100 (JSON), concurrency 1 | pages/s (median) | raw GET pages/s "
