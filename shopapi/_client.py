@@ -205,7 +205,8 @@ class ShopApiClient:
 
     @property
     def base_url(self) -> str:
-        """The tenant root, with one trailing slash."""
+        """The tenant root as requests are sent to it: parsed as aiohttp parses it
+        (lower-case host, IDNA, percent-encoding, no default port), one trailing slash."""
         return self._base_url
 
     @property
