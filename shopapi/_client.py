@@ -191,6 +191,7 @@ class ShopApiClient:
             else None
         )
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        # Without a deadline every attempt gets the same timeout: made once, not per call.
         self._attempt_timeout = self._client_timeout(self._timeout)
         # Shared, read-only request headers (one per codec) -> all headers to send.
         self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
@@ -281,16 +282,14 @@ class ShopApiClient:
         if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
             raise self._deadline_passed(request, attempts)
 
-    def _send_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
+    def _merge_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
         """Every header of a request: the client's, the request's and the credentials.
 
-        Requests share one read-only mapping per codec (see ``codec_headers``), so the
-        merged result is cached per mapping: a case-insensitive multidict that aiohttp
-        takes as it is instead of converting it on every request.
+        Requests share one read-only mapping per codec (see ``codec_headers``), so
+        ``_call`` looks the merged result up per mapping and only a miss comes here: a
+        case-insensitive multidict that aiohttp takes as it is instead of converting it
+        on every request.
         """
-        cached = self._merged_headers.get(id(request_headers))
-        if cached is not None and cached[0] is request_headers:
-            return cached[1]
         merged: CIMultiDict[str] = CIMultiDict(self._headers)
         merged.update(request_headers)
         if self._credentials is not None:
@@ -313,7 +312,7 @@ class ShopApiClient:
         if cached is not None and cached[0] is request.headers:
             headers = cached[1]
         else:
-            headers = self._send_headers(request.headers)
+            headers = self._merge_headers(request.headers)
         url = self._url(request.path)
         policy = self._retry
         gate = self._gate

@@ -7,6 +7,7 @@ only sleep for what it says, so a cancelled waiter gives its token back.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 
@@ -59,16 +60,11 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         """Wait for a token. Cancellation returns it."""
-        delay = self.reserve(self._clock())
-        if delay > 0:
-            try:
-                await asyncio.sleep(delay)
-            except BaseException:
-                self.give_back()
-                raise
+        await self.acquire_within(math.inf)
 
     async def acquire_within(self, seconds: float) -> bool:
-        """Wait for a token if that takes less than ``seconds``; else take none, ``False``."""
+        """Wait for a token if that takes less than ``seconds``; else take none, ``False``.
+        Cancellation returns it."""
         delay = self.reserve(self._clock())
         if delay >= seconds:
             self.give_back()
@@ -91,24 +87,26 @@ class PauseGate:
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._until = 0.0
-        #: Whether a pause may be in force: read on every request, so it is a plain
-        #: attribute and costs no clock reading until the server asks for a pause.
-        self.paused = False
+        self._until = 0.0  # 0.0: no pause since the last one ended
+
+    @property
+    def paused(self) -> bool:
+        """Whether a pause may be in force: read on every request, so it costs no
+        clock reading until the server asks for a pause."""
+        return self._until > 0.0
 
     def pause_for(self, seconds: float) -> None:
         """Make every request wait ``seconds`` from now (a longer pause wins)."""
         if seconds > 0:
             self._until = max(self._until, self._clock() + seconds)
-            self.paused = True
 
     def remaining(self) -> float:
         """Seconds left in the current pause (0 when open)."""
-        if not self.paused:
+        if not self._until:
             return 0.0
         left = self._until - self._clock()
         if left <= 0:
-            self.paused = False  # over: back to the cheap check
+            self._until = 0.0  # over: back to the cheap check
             return 0.0
         return left
 
