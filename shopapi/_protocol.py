@@ -9,6 +9,7 @@ typed error.
 from __future__ import annotations
 
 import base64
+import contextlib
 import weakref
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -166,28 +167,23 @@ def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
     return f"v1/Shops/{shop_id}/MessageConversations/{conversation_id}"
 
 
-# id(codec) -> (a weak reference to it, headers with a body, headers without). Keyed by
-# id, not by the codec, so a lookup costs no hashing of the codec and no new weakref;
-# the reference both proves the id still means this codec and removes the entry
-# when the codec goes away.
-_HEADERS: dict[int, tuple[Any, Mapping[str, str], Mapping[str, str]]] = {}
+_HEADERS: weakref.WeakKeyDictionary[Codec, tuple[Mapping[str, str], Mapping[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def codec_headers(codec: Codec, *, body: bool = True) -> Mapping[str, str]:
     """``Content-Type`` (with a body) and ``Accept`` for a codec: one shared, read-only
     mapping each, so the session can cache what it derives from them."""
-    entry = _HEADERS.get(id(codec))
-    if entry is None or entry[0]() is not codec:
+    try:
+        with_body, without_body = _HEADERS[codec]
+    except (KeyError, TypeError):
         content_type = str(getattr(codec, "content_type", codec.media_type))
         with_body = MappingProxyType({"Content-Type": content_type, "Accept": codec.media_type})
         without_body = MappingProxyType({"Accept": codec.media_type})
-        try:
-            key = id(codec)
-            ref = weakref.ref(codec, lambda _, key=key: _HEADERS.pop(key, None))  # type: ignore[misc]
-        except TypeError:  # a codec without weakrefs is not cached
-            return with_body if body else without_body
-        entry = _HEADERS[key] = (ref, with_body, without_body)
-    return entry[1] if body else entry[2]
+        with contextlib.suppress(TypeError):  # a codec without weakrefs is not cached
+            _HEADERS[codec] = (with_body, without_body)
+    return with_body if body else without_body
 
 
 def check_page(page_number: object, page_size: object) -> tuple[int, int]:
