@@ -219,6 +219,22 @@ def decode_outcome(codec: Any, data: bytes, cls: Any) -> Any:
         return exc
 
 
+def _outcome_key(outcome: Any) -> Any:
+    """What tells two decode outcomes apart: the error's text and field, or the repr of
+    the value (which shows enum members apart from ints and ``Z`` apart from ``+00:00``,
+    where ``==`` would not)."""
+    if isinstance(outcome, DecodeError):
+        return (type(outcome), str(outcome), outcome.field, outcome.position)
+    return repr(outcome)
+
+
+def same_outcome(codec: Any, reference: Any, data: bytes, cls: Any) -> bool:
+    """Whether ``codec`` and ``reference`` decode ``data`` to the same value or error."""
+    return _outcome_key(decode_outcome(codec, data, cls)) == _outcome_key(
+        decode_outcome(reference, data, cls)
+    )
+
+
 def _bad_value(f: WireField) -> st.SearchStrategy[Any]:
     """Values that break ``f``'s rule in every format (wrong type, length or range)."""
     if f.kind is Kind.STR:

@@ -30,10 +30,22 @@ from shopapi import (
 )
 from shopapi._fields import json_order
 from shopapi._validation import field_errors
-from tests.strategies import basic_infos, decode_outcome, models, mutated, unknown_enum_ints
+from shopapi.codecs import json as json_codec
+from tests.strategies import (
+    basic_infos,
+    decode_outcome,
+    models,
+    mutated,
+    same_outcome,
+    unknown_enum_ints,
+)
 
 COMPACT = JsonCodec()
 PRETTY = JsonCodec(pretty=True)
+# The same rules through a converter of its own, which turns the msgspec fast path off:
+# every answer takes the orjson reference path.
+REFERENCE = JsonCodec(converter=json_codec.make_converter())
+BasicInfo = MessageConversationBasicInfo
 MINIMAL = b'{"Id":11,"ShopId":16,"PlatformKindEnumValue":0}'
 GOLDEN = [
     ("request_json", MessageConversationChanges),
@@ -330,6 +342,94 @@ def test_deep_nesting_is_refused_quickly() -> None:
     with pytest.raises(DecodeError, match="malformed JSON"):
         COMPACT.decode(body, MessageConversationBasicInfo)
     assert time.perf_counter() - start < 1
+
+
+# -- the fast path and the reference path ----------------------------------------------------
+
+
+@pytest.fixture
+def orjson_reads(monkeypatch: pytest.MonkeyPatch) -> list[bytes | str]:
+    """Every body the reference path (orjson) is asked to read."""
+    seen: list[bytes | str] = []
+    loads = json_codec.orjson.loads
+
+    def spy(data: bytes | str) -> Any:
+        seen.append(data)
+        return loads(data)
+
+    monkeypatch.setattr(json_codec.orjson, "loads", spy)
+    return seen
+
+
+def test_the_usual_answer_takes_the_fast_path(
+    seed_samples: dict[str, str], orjson_reads: list[bytes | str]
+) -> None:
+    """Json.NET's own answers, a single one or a page, are read without orjson."""
+    body = seed_samples["response_json"].encode()
+    value = COMPACT.decode(body, MessageConversation)
+    page = COMPACT.decode(b"[" + MINIMAL + b"," + minimal(Id=12) + b"]", list[BasicInfo])
+    assert orjson_reads == []
+    assert value == REFERENCE.decode(body, MessageConversation)
+    assert [item.id for item in page] == [11, 12]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        minimal(PlatformKindEnumValue="flowai"),  # a name, read case-insensitively
+        minimal(AddedLater={"x": [1]}),  # a member this client does not know
+        minimal(CustomerId=2**63),  # beyond int64, which msgspec can bound
+    ],
+)
+def test_what_the_fast_path_declines_the_reference_path_reads(
+    body: bytes, orjson_reads: list[bytes | str]
+) -> None:
+    """The fast path is stricter than the reader; what it refuses is read all the same."""
+    value = COMPACT.decode(body, MessageConversation)
+    assert orjson_reads == [body]
+    assert value == REFERENCE.decode(body, MessageConversation)
+
+
+def test_errors_come_from_the_reference_path(orjson_reads: list[bytes | str]) -> None:
+    """A body the fast path refuses gets the reference path's error, naming the field."""
+    with pytest.raises(DecodeError) as caught:
+        COMPACT.decode(minimal(CustomerId="7"), MessageConversation)
+    assert caught.value.field == "CustomerId"
+    assert orjson_reads != []
+
+
+def test_a_custom_converter_is_honoured() -> None:
+    """The fast path knows only the default rules; a converter of one's own decides."""
+    converter = json_codec.make_converter()
+    marker = MessageConversation(id=1, shop_id=1, platform_kind_enum_value=PlatformKindEnum.FlowAi)
+    converter.register_structure_hook(MessageConversation, lambda value, _: marker)
+    assert JsonCodec(converter=converter).decode(MINIMAL, MessageConversation) is marker
+
+
+@SETTINGS
+@given(models("json"), st.randoms(use_true_random=False), st.booleans())
+def test_both_paths_read_any_answer_alike(value: Any, random: Any, pretty: bool) -> None:
+    """Json.NET's order or any other, with nulls dropped or not: the same value."""
+    members = list(json.loads(COMPACT.encode(value)).items())
+    if random.random() < 0.5:
+        random.shuffle(members)
+        members = [(k, v) for k, v in members if v is not None or random.random() < 0.5]
+    body = json.dumps(dict(members), indent=2 if pretty else None, ensure_ascii=False).encode()
+    assert same_outcome(COMPACT, REFERENCE, body, type(value))
+
+
+@FUZZ_SETTINGS
+@given(st.data())
+def test_both_paths_agree_on_mutated_answers(
+    seed_samples: dict[str, str], data: st.DataObject
+) -> None:
+    """The same value or the same error, whatever the bytes."""
+    sample = data.draw(st.sampled_from(["request_json", "response_json"]))
+    body = data.draw(mutated(seed_samples[sample].encode()))
+    cls = data.draw(st.sampled_from([MessageConversation, list[MessageConversation]]))
+    if cls is not MessageConversation:
+        body = b"[" + body + b"]"
+    assert same_outcome(COMPACT, REFERENCE, body, cls)
 
 
 # -- lists -----------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ from shopapi import (
     XmlCodec,
 )
 from shopapi._errorbody import ErrorBody, parse_error_body
+from shopapi.codecs.json import make_converter
 from tests.conftest import load_seed_samples
-from tests.strategies import decode_outcome, mutated
+from tests.strategies import decode_outcome, mutated, same_outcome
 
 pytestmark = pytest.mark.fuzz
 
@@ -196,6 +197,19 @@ def test_json_decoder_campaign(data: bytes, cls: Any, wrap_in_array: bool) -> No
     if wrap_in_array and cls is TARGETS[2]:
         data = b"[" + data + b"]"
     check(JsonCodec(), data, cls, "application/json")
+
+
+@CAMPAIGN
+@given(
+    inputs("request_json", "response_json", structured=structured_json),
+    st.sampled_from(TARGETS),
+    st.booleans(),
+)
+def test_json_fast_path_campaign(data: bytes, cls: Any, wrap_in_array: bool) -> None:
+    """The msgspec fast path and the orjson reference path: same value or same error."""
+    if wrap_in_array and cls is TARGETS[2]:
+        data = b"[" + data + b"]"
+    assert same_outcome(JsonCodec(), JsonCodec(converter=make_converter()), data, cls)
 
 
 @CAMPAIGN

@@ -9,9 +9,10 @@ from __future__ import annotations
 import codecs as _stdlib_codecs
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import cattrs
+import msgspec
 import orjson
 
 from .._enums import enum_to_int
@@ -183,6 +184,85 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     return compile_function("structure", "\n".join(lines) + "\n", ns)
 
 
+# msgspec reads integers of any size; orjson reads past 64 bits as floats, which no field
+# takes. Bounded to int64 (what msgspec can check), anything larger takes the reference path.
+_WIRE_INT = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+_WIRE_TYPES = {
+    Kind.STR: str,
+    Kind.INT: _WIRE_INT,
+    Kind.BOOL: bool,
+    Kind.TIMESTAMP: str,  # parsed by parse_timestamp, which keeps the 7th digit
+    Kind.ENUM: _WIRE_INT,  # names take the reference path, which reads them
+}
+
+
+def _fast_decoder(cls: Any) -> Callable[[bytes], Any] | None:
+    """A fast decoder of the usual answer for ``cls`` (a model or ``list[Model]``).
+
+    msgspec parses *and* type-checks into a generated struct in C, faster than orjson
+    builds the dict alone; the struct's values then go into the model as the reference
+    path's would. The struct is stricter than the reference path (no unknown members,
+    no enum names, required members present and not null), so what it refuses may still
+    be valid: callers fall back to the reference path, which gives the answer or the
+    error. A Hypothesis property pins the two paths to the same outcome.
+
+    Returns:
+        The decoder, or ``None`` when ``cls`` is not a model or a list of one.
+    """
+    item = list_item_type(cls)
+    model = item if item is not None else cls
+    if not is_model(model):
+        return None
+    wire, build = _wire_struct(model)
+    if item is None:
+        decode_one: Callable[[bytes], Any] = msgspec.json.Decoder(wire).decode
+
+        def decode(data: bytes) -> Any:
+            return build(decode_one(data))
+
+    else:
+        decode_many = msgspec.json.Decoder(list[wire]).decode  # type: ignore[valid-type]
+
+        def decode(data: bytes) -> Any:
+            return [build(w) for w in decode_many(data)]
+
+    return decode
+
+
+def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
+    """A msgspec struct of ``cls``'s wire members, and ``struct -> model``."""
+    fields = json_order(cls)
+    wire: type = msgspec.defstruct(
+        f"{cls.__name__}Wire",
+        [
+            (f.name, _WIRE_TYPES[f.kind])
+            if f.required
+            else (f.name, _WIRE_TYPES[f.kind] | None, None)
+            for f in sorted(fields, key=lambda f: not f.required)  # required ones first
+        ],
+        kw_only=True,
+        rename={f.name: f.wire for f in fields},
+        forbid_unknown_fields=True,
+        gc=False,
+    )
+    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple, "_ts": _structure_timestamp}
+    index = {f.name: i for i, f in enumerate(fields)}
+    unpacked = "".join(f"v{index[f.name]}, " for f in msgspec.structs.fields(wire))
+    lines = ["def build(w):", f"    {unpacked}= _astuple(w)"]
+    assignments: list[tuple[str, str]] = []
+    for i, f in enumerate(fields):
+        v = f"v{i}"
+        if f.kind is Kind.TIMESTAMP:
+            lines.append(f"    if {v} is not None: {v} = _ts({v}, {f.wire!r})")
+        elif f.kind is Kind.ENUM:
+            assert f.enum is not None
+            ns[f"_M{i}"] = f.enum._value2member_map_
+            lines.append(f"    if {v} is not None: {v} = _M{i}.get({v}, {v})")
+        assignments.append((f.name, v))
+    lines.extend(construct_lines(cls, assignments, ns))
+    return wire, compile_function("build", "\n".join(lines) + "\n", ns)
+
+
 def configure_converter(converter: cattrs.BaseConverter) -> None:
     """Teach ``converter`` Json.NET's rules for shopapi's models.
 
@@ -238,6 +318,10 @@ def _to_text_if_bom(data: bytes) -> bytes | str:
 class JsonCodec:
     """``application/json`` as Json.NET writes it.
 
+    orjson writes. An answer of the usual shape is read by msgspec, which parses and
+    type-checks it in C; anything else (and every error) goes through orjson and the
+    converter's rules, the reference reading both paths are tested to agree with.
+
     Args:
         pretty: Indent like the API's help page (Json.NET ``Formatting.Indented``).
             The default is compact, for the wire.
@@ -254,6 +338,11 @@ class JsonCodec:
         self._option = orjson.OPT_INDENT_2 if pretty else 0
         self._unstructure: dict[type, Callable[[Any], Any]] = {}
         self._structure: dict[Any, Callable[[Any, Any], Any]] = {}
+        # The msgspec fast path knows only the default rules: a custom converter's
+        # hooks would be bypassed, so with one every answer takes the reference path.
+        self._fast: dict[Any, Callable[[bytes], Any] | None] | None = (
+            {} if converter is None else None
+        )
 
     def __repr__(self) -> str:
         return f"JsonCodec(pretty={self.pretty})"
@@ -293,6 +382,14 @@ class JsonCodec:
             if not data or not data.strip():
                 raise DecodeError("empty body", media_type=MEDIA_TYPE)
             data = _to_text_if_bom(data)  # type: ignore[assignment]
+        elif (fast := self._fast_decoder(cls)) is not None:
+            try:
+                return fast(data)  # type: ignore[no-any-return]
+            except (msgspec.DecodeError, DecodeError, ValueError, RecursionError):
+                # Not the usual answer, or not valid at all (msgspec's errors, a bad
+                # date, bad UTF-8, deep nesting): the reference path below reads it,
+                # or raises the DecodeError that says why.
+                pass
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -302,6 +399,17 @@ class JsonCodec:
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
         return self.structure(value, cls)
+
+    def _fast_decoder(self, cls: Any) -> Callable[[bytes], Any] | None:
+        if self._fast is None:
+            return None
+        try:
+            return self._fast[cls]
+        except KeyError:
+            fast = self._fast[cls] = _fast_decoder(cls)
+            return fast
+        except TypeError:  # unhashable, so no model: the reference path says what it is
+            return None
 
     def structure(self, value: Any, cls: type[T]) -> T:
         """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``)."""
