@@ -535,6 +535,22 @@ def test_bom_is_accepted(bom: bytes, encoding: str) -> None:
     assert value.note == "caf\u00e9"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        codecs.BOM_UTF16_BE + b"\x00\x00\x00\x00\x00",  # an odd number of bytes
+        codecs.BOM_UTF16_LE + b"{\x00\x00\xd8",  # a lone surrogate
+        codecs.BOM_UTF32_LE + b"{\x00\x00",  # not a whole code unit
+    ],
+)
+def test_bad_text_after_a_bom_is_a_decode_error(body: bytes) -> None:
+    """A BOM promises an encoding; bytes that break it are a DecodeError like any other
+    unreadable body, not a ``UnicodeDecodeError`` (found by the fuzz campaign)."""
+    with pytest.raises(DecodeError, match="byte order mark") as caught:
+        COMPACT.decode(body, MessageConversation)
+    assert caught.value.media_type == "application/json"
+
+
 def test_output_has_no_bom() -> None:
     """The client writes plain UTF-8, which every server reads."""
     assert COMPACT.encode(conversation()).startswith(b"{")

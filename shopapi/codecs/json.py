@@ -381,7 +381,13 @@ class JsonCodec:
         if not data or data[0] not in _OPENERS:
             if not data or not data.strip():
                 raise DecodeError("empty body", media_type=MEDIA_TYPE)
-            data = _to_text_if_bom(data)  # type: ignore[assignment]
+            try:
+                data = _to_text_if_bom(data)  # type: ignore[assignment]
+            except UnicodeDecodeError as exc:
+                raise DecodeError(
+                    f"not {exc.encoding} after its byte order mark: {exc.reason}",
+                    media_type=MEDIA_TYPE,
+                ) from None
         elif (fast := self._fast_decoder(cls)) is not None:
             try:
                 return fast(data)  # type: ignore[no-any-return]
