@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
@@ -27,6 +28,7 @@ from shopapi import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
     PlatformKindEnum,
+    Timestamp,
     XmlCodec,
 )
 from shopapi._timestamps import format_timestamp, parse_timestamp
@@ -82,7 +84,7 @@ def json_floor_encode(o: MessageConversationChanges) -> bytes:
     )
 
 
-def _ts(v: str | None):  # type: ignore[no-untyped-def]
+def _ts(v: str | None) -> Timestamp | None:
     return None if v is None else parse_timestamp(v)
 
 
@@ -171,7 +173,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 def xml_floor_decode(data: bytes) -> MessageConversation:
     root = etree.fromstring(data, _PARSER)
-    d = {el.tag: el.text for el in root}
+    # Unchecked, like the JSON floor's orjson.loads: a floor skips the codec's checks.
+    d: dict[str, Any] = {el.tag: el.text for el in root}
     return MessageConversation(
         id=int(d["Id"]),
         creation_date=_ts(d["CreationDate"]),
@@ -229,7 +232,7 @@ def basic_floor_json(data: bytes) -> list[MessageConversationBasicInfo]:
 def basic_floor_xml(data: bytes) -> list[MessageConversationBasicInfo]:
     out = []
     for item in etree.fromstring(data, _PARSER):
-        d = {el.tag: el.text for el in item}
+        d: dict[str, Any] = {el.tag: el.text for el in item}  # unchecked, as above
         out.append(
             MessageConversationBasicInfo(
                 id=int(d["Id"]),

@@ -62,6 +62,11 @@ def _malformed(fmt: Format) -> Fault:
     return Fault.malformed(b'{"Id": 1,' if fmt == "json" else b"<MessageConversation><Id>1</Id")
 
 
+def _status_once(code: int) -> Callable[[Format], Sequence[Fault]]:
+    """One answer with status ``code``, in either format."""
+    return lambda _: [Fault.status(code)]
+
+
 @dataclass(frozen=True)
 class Cell:
     """One fault and what every item hit by it must come to.
@@ -82,7 +87,7 @@ class Cell:
 
 CELLS: tuple[Cell, ...] = (
     *(
-        Cell(f"{code} once", lambda _, c=code: [Fault.status(c)], "saved", 2, 2, 1)
+        Cell(f"{code} once", _status_once(code), "saved", 2, 2, 1)
         for code in (500, 502, 503, 504)
     ),
     Cell(

@@ -44,13 +44,15 @@ _SPECIAL = "&<>\"'\\/\r\n\t \u0085\u2028\u2029\u00e9\u20ac\U0001f600\U00010000]]
 _XML_ILLEGAL_BMP = "".join(
     [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\ufffe", "\uffff"]
 )
+# Lone surrogates (Unicode category Cs), which no UTF-8 text can carry.
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
 
 xml_chars = st.one_of(
-    st.characters(exclude_categories=("Cs",), exclude_characters=_XML_ILLEGAL_BMP),
+    st.characters(exclude_categories=_SURROGATES, exclude_characters=_XML_ILLEGAL_BMP),
     st.sampled_from(_SPECIAL),
 )
 json_chars = st.one_of(
-    st.characters(exclude_categories=("Cs",)),
+    st.characters(exclude_categories=_SURROGATES),
     st.sampled_from(_SPECIAL + "\x00\x01\x08\x0b\x0c\x1f\x7f\ufffe\uffff"),
 )
 
@@ -219,7 +221,7 @@ def decode_outcome(codec: Any, data: bytes, cls: Any) -> Any:
         return exc
 
 
-def _outcome_key(outcome: Any) -> Any:
+def _outcome_key(outcome: Any) -> object:
     """What tells two decode outcomes apart: the error's text and field, or the repr of
     the value (which shows enum members apart from ints and ``Z`` apart from ``+00:00``,
     where ``==`` would not)."""

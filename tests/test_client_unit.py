@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import aiohttp
 import attrs
 import pytest
+import yarl
 from aioresponses import CallbackResult
 
 from shopapi import (
@@ -94,7 +95,7 @@ async def test_503_then_success_is_retried() -> None:
         async with ShopApiClient(BASE, retry=FAST) as client:
             result = await client.message_conversations.update(7, 42, changes())
         assert result.id == 42
-        assert len(mock.requests[("PUT", aiohttp.client.URL(URL))]) == 3
+        assert len(mock.requests[("PUT", yarl.URL(URL))]) == 3
 
 
 async def test_retries_stop_at_max_attempts_with_the_last_error() -> None:

@@ -90,7 +90,9 @@ def basic_info_of(value: MessageConversation) -> MessageConversationBasicInfo:
 
 @pytest.mark.parametrize(("sample", "cls"), GOLDEN)
 def test_golden_sample_round_trips_exactly(
-    seed_samples: dict[str, str], sample: str, cls: type
+    seed_samples: dict[str, str],
+    sample: str,
+    cls: type[MessageConversation | MessageConversationChanges],
 ) -> None:
     """Decode the help page's XML, encode it pretty: the same text, byte for byte."""
     text = seed_samples[sample]
@@ -101,7 +103,10 @@ def test_golden_sample_round_trips_exactly(
 
 @pytest.mark.parametrize(("json_sample", "xml_sample", "cls"), CROSS)
 def test_json_sample_encodes_to_xml_sample(
-    seed_samples: dict[str, str], json_sample: str, xml_sample: str, cls: type
+    seed_samples: dict[str, str],
+    json_sample: str,
+    xml_sample: str,
+    cls: type[MessageConversation | MessageConversationChanges],
 ) -> None:
     """The JSON and XML samples describe one value: read one, write the other."""
     value = JsonCodec().decode(seed_samples[json_sample].encode(), cls)
@@ -120,7 +125,9 @@ def test_golden_sample_values(seed_samples: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(("sample", "cls"), GOLDEN)
 def test_compact_is_the_default_and_has_no_indentation(
-    seed_samples: dict[str, str], sample: str, cls: type
+    seed_samples: dict[str, str],
+    sample: str,
+    cls: type[MessageConversation | MessageConversationChanges],
 ) -> None:
     """On the wire the default is compact: the sample without the indentation."""
     text = seed_samples[sample]

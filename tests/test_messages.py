@@ -252,9 +252,9 @@ async def test_list_walks_every_page_in_order_until_an_empty_one(
 async def test_list_fetches_pages_lazily(server: FakeShopServer) -> None:
     async with client_for(server) as client:
         conversations = client.message_conversations.list(2, page_size=50)
-        first = [await anext(conversations) for _ in range(50)]  # type: ignore[arg-type]
+        first = [await anext(conversations) for _ in range(50)]
         assert len(server.requests) == 1
-        await anext(conversations)  # type: ignore[arg-type]
+        await anext(conversations)
         assert len(server.requests) == 2
         await conversations.aclose()  # type: ignore[attr-defined]
     assert [c.id for c in first] == list(range(1, 51))
@@ -289,7 +289,7 @@ async def test_page_parameters_are_validated() -> None:
     async with ShopApiClient("http://127.0.0.1:9") as client:
         for kwargs in ({"page_number": 0}, {"page_size": 0}, {"page_size": True}):
             with pytest.raises(ValidationError):
-                await client.message_conversations.list_page(1, **kwargs)  # type: ignore[arg-type]
+                await client.message_conversations.list_page(1, **kwargs)
         with pytest.raises(ValidationError):
             async for _ in client.message_conversations.list(1, page_size=-5):
                 pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 import pytest
@@ -58,7 +58,17 @@ DETAIL_WIRE = (
     "Realm",
     "Note",
 )
-REQUIRED = {"id": 1, "shop_id": 2, "platform_kind_enum_value": PlatformKindEnum.FlowAi}
+
+
+class _Required(TypedDict):
+    """The fields every model requires, as keyword arguments."""
+
+    id: int
+    shop_id: int
+    platform_kind_enum_value: PlatformKindEnum
+
+
+REQUIRED: _Required = {"id": 1, "shop_id": 2, "platform_kind_enum_value": PlatformKindEnum.FlowAi}
 
 
 def snake_case(wire: str) -> str:
@@ -236,6 +246,7 @@ def test_to_changes_is_the_read_modify_write() -> None:
     for f in wire_fields(MessageConversation):
         if f.name != "note":
             assert getattr(changes, f.name) == getattr(conversation, f.name), f.wire
+    assert changes.creation_date is not None
     assert changes.creation_date.sub_microsecond_ticks == 4
     assert conversation.note == "Note value"
     assert conversation.to_changes() == MessageConversationChanges.from_conversation(conversation)

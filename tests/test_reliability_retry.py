@@ -192,4 +192,5 @@ async def test_another_requests_429_pause_never_carries_a_call_past_its_deadline
                 await client.message_conversations.update(1, 2, item(2))
 
             elapsed, _ = await asyncio.gather(b(), a())
+    assert policy.deadline is not None
     assert elapsed <= policy.deadline + 0.1, f"B ended {elapsed:.2f}s after it started"

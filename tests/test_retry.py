@@ -202,7 +202,7 @@ def test_policy_is_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         policy.max_attempts = 9  # type: ignore[misc]
     with pytest.raises(TypeError):
-        RetryPolicy(4)  # type: ignore[misc]
+        RetryPolicy(4)  # type: ignore[call-arg]  # deliberately positional: the TypeError is the test
 
 
 @pytest.mark.parametrize(

@@ -306,8 +306,9 @@ async def test_ids_are_ints_and_nothing_is_sent_otherwise(bad: object, where: st
     async with FakeShopServer(username=USER, password=PASSWORD) as server:
         server.seed(2)
         async with ShopApiClient(server.base_url, auth=(USER, PASSWORD)) as client:
-            args = (bad, 2) if where == "shop" else (1, bad)
+            args: tuple[object, object] = (bad, 2) if where == "shop" else (1, bad)
             with pytest.raises(ValidationError):
+                # A wrong id on purpose: the ValidationError is the test.
                 await client.message_conversations.update(*args, item(2))  # type: ignore[arg-type]
         assert server.requests == []
 
