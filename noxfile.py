@@ -26,8 +26,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
-    session.install("-e", ".", "mypy>=1.10", "lxml-stubs>=0.5")
+    """mypy --strict over the package, tests, benchmarks and this file ([tool.mypy] files)."""
+    session.install("-e", ".[test]", "mypy>=1.10", "lxml-stubs>=0.5", "nox>=2024.4")
     session.run("mypy", "--strict")
 
 
