@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from typing import Any
 
 import attrs
@@ -81,7 +88,7 @@ async def run_bulk(
     items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
     *,
     concurrency: int,
-) -> AsyncIterator[UpdateResult]:
+) -> AsyncGenerator[UpdateResult, None]:
     """Run ``update`` over ``items``, at most ``concurrency`` at once, yielding as they end.
 
     ``concurrency`` workers pull from the input, so no more than that many requests are

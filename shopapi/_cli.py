@@ -319,7 +319,7 @@ async def bulk_update(
                         report.failed(number, result.changes, result.error)
                     progress.tick()
             finally:
-                await results.aclose()  # type: ignore[attr-defined]
+                await results.aclose()
         progress.finish()
         elapsed = time.monotonic() - progress.started
         done = progress.saved + progress.failed

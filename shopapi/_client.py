@@ -12,8 +12,8 @@ import builtins
 import logging
 import random
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
-    AsyncIterator,
     Awaitable,
     Callable,
     Coroutine,
@@ -454,7 +454,9 @@ def _set_attempts(error: ShopApiError, attempts: int) -> None:
         error.attempts = attempts
 
 
-async def _walk_pages(fetch: Callable[[int], Awaitable[list[T]]]) -> AsyncIterator[T]:
+async def _walk_pages(
+    fetch: Callable[[int], Awaitable[list[T]]],
+) -> AsyncGenerator[T, None]:
     """Items of pages 1, 2, ... fetched one at a time, until the first empty page."""
     page_number = 1
     while True:
@@ -536,7 +538,7 @@ class MessageConversations:
 
     async def list(
         self, shop_id: int, *, page_size: int = 100
-    ) -> AsyncIterator[MessageConversationBasicInfo]:
+    ) -> AsyncGenerator[MessageConversationBasicInfo, None]:
         """Every conversation of a shop, fetching pages lazily and in order.
 
         A page is fetched only when the previous one has been consumed, and the first
@@ -576,7 +578,7 @@ class MessageConversations:
 
     async def messages(
         self, shop_id: int, message_conversation_id: int, *, page_size: int = 100
-    ) -> AsyncIterator[MessageBasicInfo]:
+    ) -> AsyncGenerator[MessageBasicInfo, None]:
         """Every message of a conversation, pages fetched lazily, in order, until an
         empty one."""
         check_page(1, page_size)
@@ -637,7 +639,7 @@ class MessageConversations:
         items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
         *,
         concurrency: int = 8,
-    ) -> AsyncIterator[UpdateResult]:
+    ) -> AsyncGenerator[UpdateResult, None]:
         """Update many conversations; yield one :class:`UpdateResult` per item as each ends.
 
         The shop and conversation ids come from each item's ``shop_id`` and ``id``.

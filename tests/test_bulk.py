@@ -194,7 +194,7 @@ async def test_aclose_cancels_work_in_flight_and_leaves_no_task(server: FakeShop
         with pytest.raises(asyncio.CancelledError):
             await first
         start = loop.time()
-        await results.aclose()  # type: ignore[attr-defined]
+        await results.aclose()
         assert loop.time() - start < 1.0
         # The fake server's handlers may still be stalling; no task of the client may be.
         leftover = [
@@ -216,7 +216,7 @@ async def test_break_then_aclose_stops_promptly(server: FakeShopServer) -> None:
             seen.append(r)
             if len(seen) == 10:
                 break
-        await results.aclose()  # type: ignore[attr-defined]
+        await results.aclose()
     sent = {r.conversation_id for r in server.requests}
     assert len(seen) == 10
     assert len(sent) <= 10 + 2 * 4

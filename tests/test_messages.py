@@ -256,7 +256,7 @@ async def test_list_fetches_pages_lazily(server: FakeShopServer) -> None:
         assert len(server.requests) == 1
         await anext(conversations)
         assert len(server.requests) == 2
-        await conversations.aclose()  # type: ignore[attr-defined]
+        await conversations.aclose()
     assert [c.id for c in first] == list(range(1, 51))
     assert all(isinstance(c, MessageConversationBasicInfo) for c in first)
 
