@@ -51,6 +51,9 @@ class Timestamp(datetime):
     """
 
     _sub: int = 0  # 0..9: hundreds of nanoseconds past the microsecond
+    # The server's text, when it is exactly what format_timestamp would write: a value
+    # read and written back unchanged (read-modify-write) is then not formatted again.
+    _text: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
@@ -207,6 +210,8 @@ def parse_timestamp(text: str) -> Timestamp:
             raise ValueError(f"offset {suffix} is out of .NET's range (-14:00 to +14:00)")
     if suffix == "+00:00" or suffix == "-00:00":
         ts = ts.replace(tzinfo=PLUS_ZERO)
+    if (frac is None or frac[-1] != "0") and suffix != "-00:00":
+        ts._text = text  # canonical: trailing zeros trimmed, "+00:00" not "-00:00"
     return ts
 
 
@@ -216,6 +221,9 @@ def format_timestamp(value: datetime) -> str:
     Raises:
         ValueError: The offset is not a whole number of minutes (.NET cannot hold it).
     """
+    known = getattr(value, "_text", None)
+    if known is not None:  # parsed from canonical text, and immutable since
+        return known
     # datetime.isoformat (C) does the padding; only the fraction and the suffix differ.
     text = _isoformat(value)
     head = text[:19]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -321,3 +322,22 @@ def test_adding_seconds_keeps_the_digit(value: Timestamp, seconds: int) -> None:
     moved = value + timedelta(seconds=seconds)
     assert moved.sub_microsecond_ticks == value.sub_microsecond_ticks
     assert moved.ticks - value.ticks == seconds * 10_000_000
+
+
+@given(canonical_timestamp_texts(), st.sampled_from(["", "0", "00"]), st.booleans())
+def test_the_text_kept_from_parsing_is_what_formatting_writes(
+    text: str, zeros: str, minus_zero: bool
+) -> None:
+    """A parsed value is written back as its own text only where that text is canonical:
+    trailing zeros and ``-00:00`` are rewritten as .NET writes them."""
+    parts = re.fullmatch(r"(.{19})(\.\d+)?(.*)", text)
+    assert parts is not None
+    head, frac, suffix = parts.groups(default="")
+    if zeros and len(frac) - 1 + len(zeros) <= 7:
+        frac = (frac or ".") + zeros
+    if minus_zero and suffix == "+00:00":
+        suffix = "-00:00"
+    parsed = parse_timestamp(head + frac + suffix)
+    fresh = Timestamp.from_datetime(parsed)  # equal, but built without the text
+    assert fresh is not parsed
+    assert format_timestamp(parsed) == format_timestamp(fresh)
