@@ -221,7 +221,7 @@ def format_timestamp(value: datetime) -> str:
     Raises:
         ValueError: The offset is not a whole number of minutes (.NET cannot hold it).
     """
-    known = getattr(value, "_text", None)
+    known: str | None = getattr(value, "_text", None)
     if known is not None:  # parsed from canonical text, and immutable since
         return known
     # datetime.isoformat (C) does the padding; only the fraction and the suffix differ.
