@@ -97,6 +97,13 @@ def test_max_length_counts_utf16_code_units() -> None:
     assert fields_of(changes(customer_email="\u00e9" * 50)) == ()  # BMP: one unit each
     assert utf16_length(EMOJI) == 2
     assert utf16_length("a\u00e9\u20ac") == 3
+    assert utf16_length("\ud800x") == 2  # a lone surrogate is one unit, as in .NET
+
+
+@given(st.text(alphabet=st.characters(codec=None)))
+def test_utf16_length_counts_astral_code_points_twice(text: str) -> None:
+    """Each code point is one unit, or two past U+FFFF (a surrogate pair)."""
+    assert utf16_length(text) == sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
 
 
 def test_unbounded_strings_accept_long_text() -> None:
