@@ -188,6 +188,7 @@ def _restore(text: str) -> Timestamp:
 
 
 _from_iso = Timestamp.fromisoformat
+_OFFSETS_IN_RANGE: set[str] = set()  # offsets already checked, such as "+01:00"
 
 
 def parse_timestamp(text: str) -> Timestamp:
@@ -199,15 +200,15 @@ def parse_timestamp(text: str) -> Timestamp:
     m = _FORM.fullmatch(text)
     if m is None:
         raise ValueError(f"not a .NET round-trip date: {text[:64]!r}")
-    ts = _from_iso(text)  # Python 3.11 truncates past the 6th fractional digit
-    frac = m.group(1)
-    if frac is not None and len(frac) == 7 and frac[6] != "0":
-        ts._sub = ord(frac[6]) - 48
-    suffix = m.group(2)
-    if suffix is not None and suffix != "Z":
+    frac, suffix = m.groups()
+    if suffix is not None and suffix != "Z" and suffix not in _OFFSETS_IN_RANGE:
         hours, minutes = int(suffix[1:3]), int(suffix[4:6])
         if minutes > 59 or hours * 60 + minutes > 14 * 60:
             raise ValueError(f"offset {suffix} is out of .NET's range (-14:00 to +14:00)")
+        _OFFSETS_IN_RANGE.add(suffix)  # at most 1,682 of them
+    ts = _from_iso(text)  # Python 3.11 truncates past the 6th fractional digit
+    if frac is not None and len(frac) == 7 and frac[6] != "0":
+        ts._sub = ord(frac[6]) - 48
     if suffix == "+00:00" or suffix == "-00:00":
         ts = ts.replace(tzinfo=PLUS_ZERO)
     if (frac is None or frac[-1] != "0") and suffix != "-00:00":
