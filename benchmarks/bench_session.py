@@ -21,16 +21,25 @@ from pathlib import Path
 
 import aiohttp
 
-from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, ShopApiClient
+from shopapi import (
+    JsonCodec,
+    MessageConversation,
+    MessageConversationChanges,
+    PlatformKindEnum,
+    ShopApiClient,
+)
 from shopapi._protocol import basic_auth_header
+from shopapi.testing import _sample_conversation
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import (
+    THROUGHPUT_HEADER,
     Throughput,
     allocator_note,
     alternate,
     print_throughput_tables,
     steady_allocator,
+    throughput_row,
 )
 from _server import fake_server_process, measure_setups
 from bench_codecs import json_floor_decode, json_floor_encode
@@ -54,6 +63,19 @@ def make_changes(n: int) -> list[MessageConversationChanges]:
     ]
 
 
+def read_modify_write(n: int) -> list[MessageConversationChanges]:
+    """The fake server's sample conversations as a client reads them (seven-digit dates
+    in ``Z`` and offset forms, non-ASCII names, notes with markup and newlines), each to
+    be written back with a new note: what a bulk job sends, and a full-size answer."""
+    codec = JsonCodec()
+    return [
+        codec.decode(codec.encode(_sample_conversation(1, i)), MessageConversation).to_changes(
+            note=f"benchmark note {i}"
+        )
+        for i in range(1, n + 1)
+    ]
+
+
 async def workers(concurrency: int, n: int, one: object) -> float:
     """Run ``one(i)`` for i in range(n) with ``concurrency`` workers; return requests/s."""
     queue = iter(range(n))
@@ -67,11 +89,18 @@ async def workers(concurrency: int, n: int, one: object) -> float:
     return n / (time.perf_counter() - start)
 
 
-async def measure(base_url: str, concurrency: int) -> tuple[Throughput, Throughput]:
+async def measure(
+    base_url: str, concurrency: int, items: list[MessageConversationChanges] | None = None
+) -> tuple[Throughput, Throughput]:
     """Ours against raw aiohttp (the target's floor), then against raw aiohttp doing the
     codec work by hand too (orjson encode, orjson decode into the model: the floors of
-    ``bench_codecs.py``), which shows what the session itself adds."""
-    items = make_changes(REQUESTS_PER_ROUND)
+    ``bench_codecs.py``), which shows what the session itself adds.
+
+    The default items are small (five fields set, no dates), so that the client's own
+    cost per request weighs most; :func:`read_modify_write` gives full-size ones.
+    """
+    if items is None:
+        items = make_changes(REQUESTS_PER_ROUND)
     codec = JsonCodec()
     bodies = [codec.encode(c) for c in items]
     headers = {
@@ -170,7 +199,19 @@ def main() -> int:
     results = measure_setups(measure, measure_in_process, (1, 32))
     with fake_server_process() as base_url:
         listing = asyncio.run(measure_list(base_url))
+    with fake_server_process() as base_url:
+        full_size = asyncio.run(measure(base_url, 32, read_modify_write(REQUESTS_PER_ROUND)))
     ok = print_throughput_tables("update()", results, TARGET)
+    print()
+    print(
+        "update() of full-size conversations read and written back (dates, non-ASCII, "
+        "every field), own core: against raw aiohttp sending the same bodies, then "
+        "against raw aiohttp with the hand-written codec (no target):"
+    )
+    print()
+    print(THROUGHPUT_HEADER)
+    print(throughput_row("own core", 32, full_size[0], None))
+    print(throughput_row("own core, vs raw + codec", 32, full_size[1], None))
     print()
     print(
         "| list_page() of 100 (JSON), concurrency 1 | pages/s (median) | raw GET pages/s "
