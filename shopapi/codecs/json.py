@@ -363,7 +363,9 @@ class JsonCodec:
         except Exception as exc:
             raise_invalid(obj, "json", exc)
             raise  # unreachable: raise_invalid always raises
-        if not data.isascii():
+        # Each escape's UTF-8 starts with \xc2 or \xe2: a one-byte search rules them
+        # out in most bodies, several times faster than looking for the three sequences.
+        if not data.isascii() and (b"\xc2" in data or b"\xe2" in data):
             for raw, escaped in _JSONNET_ESCAPES:
                 if raw in data:
                     data = data.replace(raw, escaped)
