@@ -135,9 +135,11 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
             lines.append(f"    elif not isinstance({v}, str): return False")
             if f.max_length is not None:
                 m = f.max_length
+                # A code point is at most two UTF-16 units: only a string longer than
+                # half the limit can pass it without passing it in code points.
                 lines.append(
-                    f"    elif len({v}) > {m} or (not {v}.isascii() and _u16({v}) > {m}): "
-                    "return False"
+                    f"    elif len({v}) > {m} or (len({v}) > {m // 2} and not {v}.isascii() "
+                    f"and _u16({v}) > {m}): return False"
                 )
         elif f.kind is Kind.INT:
             lines.append(f"    elif type({v}) is not int or not {lo} <= {v} <= {hi}: return False")

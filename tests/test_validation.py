@@ -24,7 +24,7 @@ from shopapi import (
     ValidationError,
     validate,
 )
-from shopapi._fields import Kind, wire_fields
+from shopapi._fields import Kind, WireField, wire_fields
 from shopapi._validation import field_errors, is_valid, utf16_length
 from tests.strategies import MODELS, instances_with_errors, models
 
@@ -304,6 +304,17 @@ def test_fast_check_agrees_with_field_errors(case: tuple[Any, tuple[str, ...]]) 
     """The generated fast path the session uses must accept exactly what validation does."""
     value, broken = case
     assert is_valid(value) is (not broken)
+
+
+@pytest.mark.parametrize("field", BOUNDED, ids=lambda f: f.wire)
+@pytest.mark.parametrize("extra", [0, 1])
+def test_fast_check_counts_utf16_units_at_the_limit(field: WireField, extra: int) -> None:
+    """Half the limit in emoji fills it exactly; one more passes the limit only in UTF-16
+    units. The fast path must see that as validation does."""
+    assert field.max_length is not None
+    value = changes(**{field.name: EMOJI * (field.max_length // 2 + extra)})
+    assert fields_of(value) == ((field.wire,) if extra else ())
+    assert is_valid(value) is (not extra)
 
 
 @pytest.mark.parametrize("minutes", [14 * 60 + 1, 15 * 60, 23 * 60 + 59, -14 * 60 - 1])
