@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from shopapi import (
     DecodeError,
     JsonCodec,
+    MessageBasicInfo,
+    MessageChanges,
     MessageConversation,
     MessageConversationBasicInfo,
     MessageConversationChanges,
@@ -35,6 +37,7 @@ from shopapi.codecs import json as json_codec
 from tests.strategies import (
     basic_infos,
     decode_outcome,
+    instances,
     models,
     mutated,
     same_outcome,
@@ -415,9 +418,16 @@ def test_a_custom_converter_is_honoured() -> None:
 
 
 @SETTINGS
-@given(models("json"), st.randoms(use_true_random=False), st.booleans())
+@given(
+    st.one_of(
+        models("json"), instances(MessageBasicInfo, "json"), instances(MessageChanges, "json")
+    ),
+    st.randoms(use_true_random=False),
+    st.booleans(),
+)
 def test_both_paths_read_any_answer_alike(value: Any, random: Any, pretty: bool) -> None:
-    """Json.NET's order or any other, with nulls dropped or not: the same value."""
+    """Json.NET's order or any other, with nulls dropped or not: the same value, for the
+    conversation models and the message models alike."""
     members = list(json.loads(COMPACT.encode(value)).items())
     if random.random() < 0.5:
         random.shuffle(members)
