@@ -7,6 +7,7 @@ same rules (``converter.unstructure(model)`` then gives the dict Json.NET would 
 from __future__ import annotations
 
 import codecs as _stdlib_codecs
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -196,8 +197,11 @@ _WIRE_TYPES = {
 }
 
 
+@functools.cache
 def _fast_decoder(cls: Any) -> Callable[[bytes], Any] | None:
     """A fast decoder of the usual answer for ``cls`` (a model or ``list[Model]``).
+
+    It depends on ``cls`` alone, so it is generated once per class for every codec.
 
     msgspec parses *and* type-checks into a generated struct in C, faster than orjson
     builds the dict alone; the struct's values then go into the model as the reference
@@ -340,9 +344,7 @@ class JsonCodec:
         self._structure: dict[Any, Callable[[Any, Any], Any]] = {}
         # The msgspec fast path knows only the default rules: a custom converter's
         # hooks would be bypassed, so with one every answer takes the reference path.
-        self._fast: dict[Any, Callable[[bytes], Any] | None] | None = (
-            {} if converter is None else None
-        )
+        self._fast = converter is None
 
     def __repr__(self) -> str:
         return f"JsonCodec(pretty={self.pretty})"
@@ -409,13 +411,10 @@ class JsonCodec:
         return self.structure(value, cls)
 
     def _fast_decoder(self, cls: Any) -> Callable[[bytes], Any] | None:
-        if self._fast is None:
+        if not self._fast:
             return None
         try:
-            return self._fast[cls]
-        except KeyError:
-            fast = self._fast[cls] = _fast_decoder(cls)
-            return fast
+            return _fast_decoder(cls)
         except TypeError:  # unhashable, so no model: the reference path says what it is
             return None
 
