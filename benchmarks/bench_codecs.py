@@ -36,7 +36,7 @@ from shopapi._timestamps import format_timestamp, parse_timestamp
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import HEADER, compare
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
+SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
 NIL = f"{{{XSI}}}nil"
