@@ -25,3 +25,13 @@ def test_ci_runs_the_readme_commands_verbatim() -> None:
     demo, tests = readme_commands()
     assert tests in ci
     assert demo in ci
+
+
+def test_ci_runs_them_in_a_clone_that_has_nothing_beside_it() -> None:
+    """A fresh clone in an empty temporary folder: no ``../shared`` to lean on."""
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    _, tests = readme_commands()
+    clone = next(i for i, line in enumerate(ci) if line.startswith('git clone -q . "$work/'))
+    enter = ci.index('cd "$work/shopapi"')
+    assert any(line.startswith("work=$(mktemp -d)") for line in ci[:clone])
+    assert clone < enter < ci.index(tests)
