@@ -176,9 +176,11 @@ class Fault:
 
         Args:
             code: An HTTP status, 200..599.
-            retry_after: Sent as ``Retry-After``: a number of seconds (``2`` or ``0.5``;
-                a whole float is written as an integer) or a string sent verbatim (an
-                HTTP date, or garbage to test a client's parser).
+            retry_after: Sent as ``Retry-After``: a number of seconds (``2``; a whole
+                float is written as an integer) or a string sent verbatim (an HTTP
+                date, or garbage to test a client's parser). RFC 9110 allows whole
+                seconds only: a fraction such as ``0.5`` is written as ``0.5``, which
+                shopapi's client ignores (it falls back to its own backoff).
             body: The body; by default an ASP.NET ``HttpError`` in the negotiated format
                 whose message is ``"<Reason> (injected)"``.
             content_type: The body's ``Content-Type``; by default the negotiated one.

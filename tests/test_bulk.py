@@ -321,7 +321,7 @@ async def test_max_concurrency_on_the_client_bounds_bulk_and_single_calls(
 
 
 async def test_a_429_pauses_every_bulk_worker(server: FakeShopServer) -> None:
-    server.inject(Fault.status(429, retry_after=0.4), conversation_id=1)
+    server.inject(Fault.status(429, retry_after=1), conversation_id=1)
     async with client_for(server) as client:
         results = [
             r
@@ -333,7 +333,7 @@ async def test_a_429_pauses_every_bulk_worker(server: FakeShopServer) -> None:
     refused = next(r for r in server.requests if r.status == 429)
     after = [r for r in server.requests if r.received_at > refused.received_at + 0.02]
     assert after
-    assert min(r.received_at for r in after) - refused.received_at >= 0.35
+    assert min(r.received_at for r in after) - refused.received_at >= 0.95
 
 
 def test_results_are_frozen_values() -> None:

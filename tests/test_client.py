@@ -117,11 +117,11 @@ async def test_retries_stop_at_max_attempts(server: FakeShopServer, codec: Codec
 
 
 async def test_retry_after_seconds_sets_the_minimum_wait(server: FakeShopServer) -> None:
-    server.inject(Fault.status(503, retry_after=0.3), conversation_id=6)
+    server.inject(Fault.status(503, retry_after=1), conversation_id=6)
     async with client_for(server) as client:
         await client.message_conversations.update(1, 6, changes_for(server, 6))
     first, second = [r for r in server.requests if r.conversation_id == 6]
-    assert second.received_at - first.received_at >= 0.28
+    assert second.received_at - first.received_at >= 0.98
 
 
 async def test_retry_after_as_an_http_date(server: FakeShopServer) -> None:
@@ -358,7 +358,7 @@ async def test_successes_refill_the_budget(server: FakeShopServer) -> None:
 
 
 async def test_a_429_pauses_every_request_of_the_client(server: FakeShopServer) -> None:
-    server.inject(Fault.status(429, retry_after=0.5), conversation_id=1)
+    server.inject(Fault.status(429, retry_after=1), conversation_id=1)
     for cid in range(2, 6):
         server.inject(Fault.delay(0.1), conversation_id=cid)
     async with client_for(server) as client:
@@ -376,7 +376,7 @@ async def test_a_429_pauses_every_request_of_the_client(server: FakeShopServer) 
     refused = next(r for r in server.requests if r.status == 429)
     later = [r for r in server.requests if r.received_at > refused.received_at]
     assert len(later) == 5
-    assert all(r.received_at - refused.received_at >= 0.45 for r in later)
+    assert all(r.received_at - refused.received_at >= 0.95 for r in later)
 
 
 async def test_cancellation_is_never_retried_or_swallowed(server: FakeShopServer) -> None:
