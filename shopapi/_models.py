@@ -5,18 +5,24 @@ The classes mirror the .NET inheritance: :class:`MessageConversation` and
 fields (``ExternalKey`` ... ``Note``). Python names are the snake_case of the wire
 names. Instances are frozen; change them with ``attrs.evolve``.
 
+Dates are typed ``datetime``: any aware ``datetime`` may be given, and is sent with its
+offset. A naive one is refused by validation (the server would read it as its own local
+time) unless it is a :class:`~shopapi.Timestamp`, the way to send a time of unspecified
+kind on purpose. Dates read from the wire are always :class:`~shopapi.Timestamp`
+instances, which keep .NET's seventh fractional digit and the kind the server wrote.
+
 No format library is imported here: the codecs read the wire metadata.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._fields import boolean, enum_field, integer, string, timestamp
-from ._timestamps import Timestamp
 
 __all__ = [
     "MessageBasicInfo",
@@ -37,9 +43,9 @@ class MessageConversationBasicInfo:
     """
 
     id: int = integer("Id", nullable=False, required=True)
-    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
-    last_activity_date: Timestamp | None = timestamp("LastActivityDate")
-    finished_date: Timestamp | None = timestamp("FinishedDate")
+    creation_date: datetime | None = timestamp("CreationDate", nullable=False)
+    last_activity_date: datetime | None = timestamp("LastActivityDate")
+    finished_date: datetime | None = timestamp("FinishedDate")
     customer_id: int | None = integer("CustomerId")
     customer_name: str | None = string("CustomerName", 50)
     rating: int | None = integer("Rating")
@@ -117,7 +123,7 @@ class MessageBasicInfo:
     id: int = integer("Id", nullable=False, required=True)
     message_conversation_id: int = integer("MessageConversationId", nullable=False, required=True)
     body: str | None = string("Body")
-    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
+    creation_date: datetime | None = timestamp("CreationDate", nullable=False)
     message_sender_enum_value: MessageSenderTypeEnum | int | str = enum_field(
         "MessageSenderEnumValue", MessageSenderTypeEnum, required=True
     )
@@ -136,7 +142,7 @@ class MessageChanges(MessageBasicInfo):
     """
 
     external_key: str | None = string("ExternalKey", 255)
-    external_timestamp_utc: Timestamp | None = timestamp("ExternalTimestampUtc")
-    reply_date_utc: Timestamp | None = timestamp("ReplyDateUtc")
+    external_timestamp_utc: datetime | None = timestamp("ExternalTimestampUtc")
+    reply_date_utc: datetime | None = timestamp("ReplyDateUtc")
     response_time_in_seconds: int | None = integer("ResponseTimeInSeconds")
     maximum_response_time_in_seconds: int | None = integer("MaximumResponseTimeInSeconds")

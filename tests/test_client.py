@@ -34,6 +34,7 @@ from shopapi import (
     RetryPolicy,
     ServerError,
     ShopApiClient,
+    Timestamp,
     ValidationError,
     XmlCodec,
 )
@@ -88,6 +89,8 @@ async def test_timestamps_keep_their_ticks_through_the_server(server: FakeShopSe
     async with client_for(server, XmlCodec()) as client:
         saved = await client.message_conversations.update(1, 4, conversation.to_changes())
     assert saved.creation_date == conversation.creation_date
+    assert isinstance(saved.creation_date, Timestamp)
+    assert isinstance(conversation.creation_date, Timestamp)
     assert saved.creation_date.ticks == conversation.creation_date.ticks
 
 

@@ -246,7 +246,7 @@ def test_to_changes_is_the_read_modify_write() -> None:
     for f in wire_fields(MessageConversation):
         if f.name != "note":
             assert getattr(changes, f.name) == getattr(conversation, f.name), f.wire
-    assert changes.creation_date is not None
+    assert isinstance(changes.creation_date, Timestamp)
     assert changes.creation_date.sub_microsecond_ticks == 4
     assert conversation.note == "Note value"
     assert conversation.to_changes() == MessageConversationChanges.from_conversation(conversation)
