@@ -170,6 +170,9 @@ class ShopApiClient:
         self._ssl = ssl
         self._session = session
         self._owns_session = session is None
+        # The event loop the client's session, limits and pauses belong to: the first
+        # one it is used in.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._headers: dict[str, str] = {"User-Agent": "shopapi/0.1"}
         for name, value in (headers or {}).items():
@@ -227,7 +230,13 @@ class ShopApiClient:
 
     async def __aenter__(self) -> Self:
         self._get_session()
+        self._bind_current_loop()
         return self
+
+    def _bind_current_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
 
     async def __aexit__(
         self,
@@ -244,10 +253,30 @@ class ShopApiClient:
         if session is not None and self._owns_session and not session.closed:
             await session.close()
 
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tie the client to ``loop``, the first event loop it is used in.
+
+        aiohttp's session and connections, and the client's limits, belong to one loop:
+        used from another (a second ``asyncio.run``), they fail deep inside aiohttp with
+        a bare ``RuntimeError: Event loop is closed``. Decided: that misuse is a
+        :class:`ConfigurationError` saying what to do instead, raised before anything
+        is sent.
+        """
+        if self._loop is None:
+            self._loop = loop
+            return
+        raise ConfigurationError(
+            "this ShopApiClient was first used in another event loop (a second "
+            "asyncio.run(), or another thread?); a client and its connections belong to "
+            "one loop: create the client inside the coroutine that uses it, one per "
+            "event loop, and close it there (async with ShopApiClient(...) as client)"
+        )
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ConfigurationError("the client is closed")
         if self._session is None:
+            self._bind_current_loop()
             connector = aiohttp.TCPConnector(limit=max(100, self._limits.max_concurrency or 0))
             self._session = aiohttp.ClientSession(
                 connector=connector, trace_configs=self._trace_configs or None
@@ -308,6 +337,9 @@ class ShopApiClient:
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model."""
         session = self._session if self._session is not None else self._get_session()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
         cached = self._merged_headers.get(id(request.headers))
         if cached is not None and cached[0] is request.headers:
             headers = cached[1]
@@ -319,7 +351,6 @@ class ShopApiClient:
         if policy.deadline is None:
             deadline = None
         else:
-            loop = asyncio.get_running_loop()
             deadline = loop.time() + policy.deadline
         attempt = 0
         while True:

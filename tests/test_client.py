@@ -20,6 +20,7 @@ import pytest
 from shopapi import (
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConnectError,
     DecodeError,
     JsonCodec,
@@ -513,3 +514,37 @@ async def test_a_decode_error_says_which_answer_it_was(server: FakeShopServer) -
             await client.message_conversations.update(1, 4, changes_for(server, 4))
     notes = getattr(info.value, "__notes__", [])
     assert any("PUT" in n and "/MessageConversations/4" in n for n in notes)
+
+
+@pytest.mark.parametrize("borrowed", [False, True], ids=["own session", "borrowed session"])
+def test_a_client_used_from_a_second_event_loop_is_a_configuration_error(borrowed: bool) -> None:
+    """A second ``asyncio.run`` with the same client raised a bare ``RuntimeError: Event
+    loop is closed`` from inside aiohttp; now it is a ConfigurationError that says what to
+    do, raised before anything is sent."""
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        server = FakeShopServer(username=USER, password=PASSWORD)
+        first.run_until_complete(server.start())
+        server.seed(2)
+        session = (
+            first.run_until_complete(_new_session()) if borrowed else None  # made in `first`
+        )
+        client = ShopApiClient(server.base_url, auth=(USER, PASSWORD), retry=FAST, session=session)
+        first.run_until_complete(client.message_conversations.update(1, 1, changes_for(server, 1)))
+        with pytest.raises(ConfigurationError, match="another event loop") as info:
+            second.run_until_complete(
+                client.message_conversations.update(1, 2, changes_for(server, 2))
+            )
+        assert "one per event loop" in str(info.value)
+        assert server.put_count(2) == 0
+        first.run_until_complete(client.close())
+        if session is not None:
+            first.run_until_complete(session.close())
+        first.run_until_complete(server.close())
+    finally:
+        first.close()
+        second.close()
+
+
+async def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
