@@ -348,10 +348,7 @@ class ShopApiClient:
         url = self._url(request.path)
         policy = self._retry
         gate = self._gate
-        if policy.deadline is None:
-            deadline = None
-        else:
-            deadline = loop.time() + policy.deadline
+        deadline = None if policy.deadline is None else loop.time() + policy.deadline
         attempt = 0
         while True:
             attempt += 1
@@ -425,6 +422,11 @@ class ShopApiClient:
                         )
                         raise
                 failure = api_error(request, status, response_headers, raw.body, attempts=attempt)
+                if raw.truncated:
+                    failure.add_note(
+                        f"shopapi: the error body was cut at {len(raw.body)} bytes "
+                        "(ApiError.body keeps at most 64 KiB)"
+                    )
             decision = decide(
                 policy,
                 attempt=attempt,

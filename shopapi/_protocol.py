@@ -48,6 +48,7 @@ from .codecs._base import normalize_media_type
 __all__ = [
     "Credentials",
     "Request",
+    "Secret",
     "api_error",
     "basic_auth_header",
     "build_list",
@@ -88,17 +89,33 @@ class Request(NamedTuple):
     idempotent: bool = True
 
 
+class Secret(str):
+    """A ``str`` whose ``repr`` hides it: the ``Authorization`` value.
+
+    The header value travels through aiohttp's request headers, the client's cached
+    header mappings and the locals of running frames; wherever it lands, ``repr`` (what
+    tracebacks with ``capture_locals=True``, ``vars()`` dumps and debuggers show) gives
+    ``'<redacted>'``. ``str()`` and formatting still give the value, which is what goes
+    on the wire.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
 @attrs.frozen(repr=False)
 class Credentials:
     """HTTP Basic credentials. The repr never shows them."""
 
     username: str
     password: str = attrs.field(repr=False)
-    header: str = attrs.field(init=False, repr=False)
+    header: Secret = attrs.field(init=False, repr=False)
 
     @header.default
-    def _header(self) -> str:
-        return basic_auth_header(self.username, self.password)
+    def _header(self) -> Secret:
+        return Secret(basic_auth_header(self.username, self.password))
 
     def __repr__(self) -> str:
         return "Credentials(<redacted>)"
