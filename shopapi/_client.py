@@ -71,6 +71,8 @@ T = TypeVar("T")
 logger = logging.getLogger("shopapi")
 
 DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
+#: Connections in the pool of the client's own session (at least max_concurrency).
+_POOL_SIZE = 100
 
 
 def _optional_positive_int(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -188,11 +190,10 @@ class ShopApiClient:
             if self._limits.rate is not None
             else None
         )
-        self._gate = (
-            asyncio.Semaphore(self._limits.max_concurrency)
-            if self._limits.max_concurrency is not None
-            else None
-        )
+        # Requests in flight are bounded by max_concurrency and by the connection pool:
+        # see _call for why a request never waits for the pool inside aiohttp.
+        slots = [n for n in (self._limits.max_concurrency, self._pool_size(session)) if n]
+        self._gate = asyncio.Semaphore(min(slots)) if slots else None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         # Without a deadline every attempt gets the same timeout: made once, not per call.
         self._attempt_timeout = self._client_timeout(self._timeout)
@@ -253,6 +254,24 @@ class ShopApiClient:
         if session is not None and self._owns_session and not session.closed:
             await session.close()
 
+    def _pool_size(self, session: aiohttp.ClientSession | None) -> int | None:
+        """How many connections the session's pool lends at once (``None``: no limit).
+
+        aiohttp counts the time a request waits for a pooled connection against its
+        timeout, so 2,000 calls on a pool of 100 failed as timeouts while the server was
+        healthy. The client therefore holds one of this many slots before each attempt,
+        so that aiohttp never queues. Decided: a borrowed session's own limits are read
+        once here; if other code shares that session, its requests can still make ours
+        queue inside aiohttp.
+        """
+        if session is None:
+            return _POOL_SIZE if self._limits.max_concurrency is None else None
+        connector = session.connector
+        if connector is None:
+            return None
+        limits = [n for n in (connector.limit, connector.limit_per_host) if n]
+        return min(limits) if limits else None
+
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Tie the client to ``loop``, the first event loop it is used in.
 
@@ -277,7 +296,9 @@ class ShopApiClient:
             raise ConfigurationError("the client is closed")
         if self._session is None:
             self._bind_current_loop()
-            connector = aiohttp.TCPConnector(limit=max(100, self._limits.max_concurrency or 0))
+            connector = aiohttp.TCPConnector(
+                limit=max(_POOL_SIZE, self._limits.max_concurrency or 0)
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, trace_configs=self._trace_configs or None
             )
@@ -310,6 +331,16 @@ class ShopApiClient:
             await self._pause.wait()
         if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
             raise self._deadline_passed(request, attempts)
+
+    async def _acquire_within(
+        self, gate: asyncio.Semaphore, left: float, request: Request, attempt: int
+    ) -> None:
+        """Wait for a slot, or fail the call when the deadline passes first."""
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                await gate.acquire()
+        except TimeoutError:
+            raise self._deadline_passed(request, attempt - 1) from None
 
     def _merge_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
         """Every header of a request: the client's, the request's and the credentials.
@@ -362,16 +393,25 @@ class ShopApiClient:
                 # The deadline bounds the whole call, the shared waits included: a pause
                 # or a rate-limit wait that would outlive it fails the call at once.
                 await self._wait_within(deadline - loop.time(), request, attempt - 1)
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise self._deadline_passed(request, attempt - 1)
-                client_timeout = self._client_timeout(min(self._timeout, left))
             failure: ShopApiError
             raw: RawResponse | None = None
-            # The send coroutine is made only once a concurrency slot is held, so a call
-            # cancelled while waiting for one leaves no coroutine unawaited.
+            # A slot first, so that aiohttp never queues for a pooled connection under
+            # the attempt's timeout: waiting for a slot is not part of the attempt and
+            # spends no retry budget; only the deadline bounds it. The send coroutine is
+            # made only once a slot is held, so a call cancelled while waiting for one
+            # leaves no coroutine unawaited.
             if gate is not None:
-                await gate.acquire()
+                if deadline is not None and gate.locked():
+                    await self._acquire_within(gate, deadline - loop.time(), request, attempt)
+                else:
+                    await gate.acquire()
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    if gate is not None:
+                        gate.release()
+                    raise self._deadline_passed(request, attempt - 1)
+                client_timeout = self._client_timeout(min(self._timeout, left))
             try:
                 raw = await send(
                     session,

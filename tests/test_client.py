@@ -28,6 +28,7 @@ from shopapi import (
     MessageConversation,
     MessageConversationChanges,
     NotFoundError,
+    PlatformKindEnum,
     RateLimitError,
     RequestTimeoutError,
     ResponseMismatchError,
@@ -548,3 +549,81 @@ def test_a_client_used_from_a_second_event_loop_is_a_configuration_error(borrowe
 
 async def _new_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession()
+
+
+def _body(cid: int) -> MessageConversationChanges:
+    return MessageConversationChanges(
+        id=cid, shop_id=1, platform_kind_enum_value=PlatformKindEnum.FlowAi, note=f"n{cid}"
+    )
+
+
+async def test_waiting_for_a_pooled_connection_is_not_an_attempt_timeout() -> None:
+    """400 calls on the client's own pool of 100, against a healthy server that takes
+    0.2 s: the last ones queue for 0.6 s, longer than the 0.5 s attempt timeout. Every
+    call succeeds at its first attempt and no retry budget is spent."""
+    async with FakeShopServer(username=USER, password=PASSWORD, latency=0.2) as server:
+        server.seed(400)
+        policy = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.01)
+        async with ShopApiClient(
+            server.base_url, auth=(USER, PASSWORD), retry=policy, timeout=0.5
+        ) as client:
+            results = await asyncio.gather(
+                *(client.message_conversations.update(1, c, _body(c)) for c in range(1, 401)),
+                return_exceptions=True,
+            )
+            assert client._budget.level == policy.budget
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    assert sum(server.put_count(c) for c in range(1, 401)) == 400
+
+
+async def test_a_borrowed_sessions_small_pool_is_waited_for_outside_the_timeout() -> None:
+    async with FakeShopServer(username=USER, password=PASSWORD, latency=0.2) as server:
+        server.seed(20)
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4)) as session,
+            ShopApiClient(
+                server.base_url,
+                auth=(USER, PASSWORD),
+                retry=RetryPolicy.never(),
+                timeout=0.5,
+                session=session,
+            ) as client,
+        ):
+            saved = await asyncio.gather(
+                *(client.message_conversations.update(1, c, _body(c)) for c in range(1, 21))
+            )
+    assert [s.id for s in saved] == list(range(1, 21))
+
+
+async def test_the_deadline_still_bounds_the_wait_for_a_connection() -> None:
+    """With a pool of 2 and a server taking 0.5 s, calls 5 and 6 never get a connection
+    before their 0.7 s deadline: they fail with RequestTimeoutError at the deadline,
+    having made no attempt, and spend no retry budget."""
+    policy = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.01, deadline=0.7)
+    async with FakeShopServer(username=USER, password=PASSWORD, latency=0.5) as server:
+        server.seed(6)
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2)) as session,
+            ShopApiClient(
+                server.base_url, auth=(USER, PASSWORD), retry=policy, session=session
+            ) as client,
+        ):
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+
+            async def call(cid: int) -> tuple[float, object]:
+                try:
+                    result: object = await client.message_conversations.update(1, cid, _body(cid))
+                except RequestTimeoutError as exc:
+                    result = exc
+                return loop.time() - start, result
+
+            ended = await asyncio.gather(*(call(c) for c in range(1, 7)))
+    assert all(elapsed <= 0.7 + 0.15 for elapsed, _ in ended), ended
+    assert all(isinstance(r, MessageConversation) for _, r in ended[:2])
+    late = [r for _, r in ended[4:]]
+    assert all(isinstance(r, RequestTimeoutError) for r in late)
+    assert [r.attempts for r in late if isinstance(r, RequestTimeoutError)] == [0, 0]
+    assert "deadline" in str(late[0])
+    assert server.put_count(5) == server.put_count(6) == 0
