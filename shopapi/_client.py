@@ -50,6 +50,7 @@ from ._protocol import (
     Credentials,
     Request,
     api_error,
+    build_get,
     build_list,
     build_list_messages,
     build_post_message,
@@ -585,6 +586,31 @@ class MessageConversations:
             check=check_conversation(shop_id, message_conversation_id),
         )
         return call
+
+    async def get(self, shop_id: int, message_conversation_id: int) -> MessageConversation:
+        """``GET v1/Shops/{shopId}/MessageConversations/{id}``: one full conversation.
+
+        **Not documented by the API.** None of ShopCtrl's help pages found so far
+        documents a GET of a single conversation; ASP.NET Web API resources usually have
+        one, and shopapi's fake server serves it, but the real server may answer 404 or
+        405 (a :class:`~shopapi.NotFoundError` or :class:`~shopapi.ClientError`). It is
+        here because a PUT sends every field, and ``list()`` gives only a basic info:
+        reading the full conversation first is the one way to update it without
+        clearing the ten detail fields. Check it against your tenant before relying on it.
+
+        Raises:
+            ApiError: The server refused it (404/405 if it has no such endpoint).
+            TransportError, DecodeError: As for :meth:`update`.
+            ResponseMismatchError: The answer is about another conversation.
+        """
+        client = self._client
+        request = build_get(client._base_url, shop_id, message_conversation_id, codec=client._codec)
+        conversation: MessageConversation = await client._call(
+            request,
+            expect=MessageConversation,
+            check=check_conversation(shop_id, message_conversation_id),
+        )
+        return conversation
 
     async def list_page(
         self, shop_id: int, *, page_number: int = 1, page_size: int = 100

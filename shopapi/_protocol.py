@@ -51,6 +51,7 @@ __all__ = [
     "Secret",
     "api_error",
     "basic_auth_header",
+    "build_get",
     "build_list",
     "build_list_messages",
     "build_post_message",
@@ -226,6 +227,13 @@ def build_list(
     """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``."""
     number, size = check_page(page_number, page_size)
     path = f"{conversation_path(shop_id)}?pageSize={size}&pageNumber={number}"
+    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+
+
+def build_get(base_url: str, shop_id: int, conversation_id: int, *, codec: Codec) -> Request:
+    """``GET v1/Shops/{shopId}/MessageConversations/{id}``: an endpoint the API's help
+    pages do not document (see ``MessageConversations.get``)."""
+    path = conversation_path(shop_id, conversation_id)
     return Request("GET", path, base_url + path, codec_headers(codec, body=False))
 
 

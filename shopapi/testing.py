@@ -28,6 +28,10 @@ Endpoints (paths match case-insensitively, as ASP.NET routing does):
 * ``PUT  /v1/Shops/{shopId}/MessageConversations/{id}``: stores the
   ``MessageConversationChanges`` and answers the stored ``MessageConversation``.
 * ``GET  /v1/Shops/{shopId}/MessageConversations/{id}``: the stored conversation.
+  **The real API documents no such endpoint**: none of its help pages found so far
+  has a GET of a single conversation. The fake serves one so that
+  ``MessageConversations.get`` (undocumented too, and said so) can be tested; a test
+  passing here says nothing about whether your tenant serves it.
 * ``GET  /v1/Shops/{shopId}/MessageConversations?pageSize=&pageNumber=``: a bare array
   of ``MessageConversationBasicInfo``, sorted by id; an empty page ends the list.
 * ``GET  /v1/Shops/{shopId}/MessageConversations/{id}/Messages?pageSize=&pageNumber=``:

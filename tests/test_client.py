@@ -627,3 +627,19 @@ async def test_the_deadline_still_bounds_the_wait_for_a_connection() -> None:
     assert [r.attempts for r in late if isinstance(r, RequestTimeoutError)] == [0, 0]
     assert "deadline" in str(late[0])
     assert server.put_count(5) == server.put_count(6) == 0
+
+
+@pytest.mark.parametrize("codec", [JsonCodec(), XmlCodec()], ids=["json", "xml"])
+async def test_get_reads_one_full_conversation(server: FakeShopServer, codec: Codec) -> None:
+    """``get()`` (an endpoint the API does not document) reads a full conversation, so a
+    read-modify-write keeps every detail field."""
+    async with client_for(server, codec) as client:
+        conversation = await client.message_conversations.get(1, 3)
+        assert conversation == server.get(1, 3)
+        saved = await client.message_conversations.update(
+            1, 3, conversation.to_changes(note="called back")
+        )
+        with pytest.raises(NotFoundError):
+            await client.message_conversations.get(1, 999_999)
+    assert saved.note == "called back"
+    assert saved.customer_email == conversation.customer_email is not None
