@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import aiohttp
+from aiohttp import hdrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -156,7 +157,7 @@ async def send(
             ok = 200 <= status < 300
             limit = max_size if ok else min(max_size, ERROR_BODY_LIMIT)
             length = resp.content_length
-            encoding = resp.headers.get("Content-Encoding")
+            encoding = resp.headers.get(hdrs.CONTENT_ENCODING)  # an istr: no conversion
             if encoding is not None and encoding.strip().lower() in ("", "identity"):
                 encoding = None
             if encoding is None and length is not None and length <= limit:
