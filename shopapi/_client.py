@@ -120,6 +120,10 @@ class ShopApiClient:
             without one, the client creates its own and closes it.
         headers: Extra headers for every request.
         limits: Rate and concurrency limits shared by all requests of this client.
+            Requests in flight are also bounded by the connection pool (100 for the
+            client's own session, or a borrowed session's connector limits); a request
+            waits for a free connection before its attempt starts, so that wait is
+            bounded by the deadline but is never an attempt timeout.
         codecs: The registry used to read answers by ``Content-Type``.
         trace_configs: aiohttp trace configs for the client's own session.
         max_response_size: The largest answer body accepted, in bytes.
