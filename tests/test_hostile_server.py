@@ -137,6 +137,10 @@ BROKEN = {
     "a NUL in a header": head("HTTP/1.1 200 OK", "X-A: b\0c", "Content-Length: 0"),
     "Content-Length that lies": head("HTTP/1.1 200 OK", "Content-Length: 100") + b'{"Id"',
     "closed with no answer": b"",
+    "a 401 (an ApiError, not a transport error)": head(
+        "HTTP/1.1 401 Unauthorized", "Content-Type: application/json", "Content-Length: 2"
+    )
+    + b"{}",
     "a chunked body cut short": head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked")
     + b"10\r\nabc",
     "a 200 gzip bomb": head(
