@@ -50,6 +50,7 @@ from ._protocol import (
     Credentials,
     Request,
     api_error,
+    build_get,
     build_list,
     build_list_messages,
     build_post_message,
@@ -71,6 +72,8 @@ T = TypeVar("T")
 logger = logging.getLogger("shopapi")
 
 DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
+#: Connections in the pool of the client's own session (at least max_concurrency).
+_POOL_SIZE = 100
 
 
 def _optional_positive_int(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -117,6 +120,10 @@ class ShopApiClient:
             without one, the client creates its own and closes it.
         headers: Extra headers for every request.
         limits: Rate and concurrency limits shared by all requests of this client.
+            Requests in flight are also bounded by the connection pool (100 for the
+            client's own session, or a borrowed session's connector limits); a request
+            waits for a free connection before its attempt starts, so that wait is
+            bounded by the deadline but is never an attempt timeout.
         codecs: The registry used to read answers by ``Content-Type``.
         trace_configs: aiohttp trace configs for the client's own session.
         max_response_size: The largest answer body accepted, in bytes.
@@ -170,6 +177,9 @@ class ShopApiClient:
         self._ssl = ssl
         self._session = session
         self._owns_session = session is None
+        # The event loop the client's session, limits and pauses belong to: the first
+        # one it is used in.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._headers: dict[str, str] = {"User-Agent": "shopapi/0.1"}
         for name, value in (headers or {}).items():
@@ -185,11 +195,10 @@ class ShopApiClient:
             if self._limits.rate is not None
             else None
         )
-        self._gate = (
-            asyncio.Semaphore(self._limits.max_concurrency)
-            if self._limits.max_concurrency is not None
-            else None
-        )
+        # Requests in flight are bounded by max_concurrency and by the connection pool:
+        # see _call for why a request never waits for the pool inside aiohttp.
+        slots = [n for n in (self._limits.max_concurrency, self._pool_size(session)) if n]
+        self._gate = asyncio.Semaphore(min(slots)) if slots else None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         # Without a deadline every attempt gets the same timeout: made once, not per call.
         self._attempt_timeout = self._client_timeout(self._timeout)
@@ -227,7 +236,13 @@ class ShopApiClient:
 
     async def __aenter__(self) -> Self:
         self._get_session()
+        self._bind_current_loop()
         return self
+
+    def _bind_current_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
 
     async def __aexit__(
         self,
@@ -244,11 +259,51 @@ class ShopApiClient:
         if session is not None and self._owns_session and not session.closed:
             await session.close()
 
+    def _pool_size(self, session: aiohttp.ClientSession | None) -> int | None:
+        """How many connections the session's pool lends at once (``None``: no limit).
+
+        aiohttp counts the time a request waits for a pooled connection against its
+        timeout, so 2,000 calls on a pool of 100 failed as timeouts while the server was
+        healthy. The client therefore holds one of this many slots before each attempt,
+        so that aiohttp never queues. Decided: a borrowed session's own limits are read
+        once here; if other code shares that session, its requests can still make ours
+        queue inside aiohttp.
+        """
+        if session is None:
+            return _POOL_SIZE if self._limits.max_concurrency is None else None
+        connector = session.connector
+        if connector is None:
+            return None
+        limits = [n for n in (connector.limit, connector.limit_per_host) if n]
+        return min(limits) if limits else None
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tie the client to ``loop``, the first event loop it is used in.
+
+        aiohttp's session and connections, and the client's limits, belong to one loop:
+        used from another (a second ``asyncio.run``), they fail deep inside aiohttp with
+        a bare ``RuntimeError: Event loop is closed``. Decided: that misuse is a
+        :class:`ConfigurationError` saying what to do instead, raised before anything
+        is sent.
+        """
+        if self._loop is None:
+            self._loop = loop
+            return
+        raise ConfigurationError(
+            "this ShopApiClient was first used in another event loop (a second "
+            "asyncio.run(), or another thread?); a client and its connections belong to "
+            "one loop: create the client inside the coroutine that uses it, one per "
+            "event loop, and close it there (async with ShopApiClient(...) as client)"
+        )
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ConfigurationError("the client is closed")
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=max(100, self._limits.max_concurrency or 0))
+            self._bind_current_loop()
+            connector = aiohttp.TCPConnector(
+                limit=max(_POOL_SIZE, self._limits.max_concurrency or 0)
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, trace_configs=self._trace_configs or None
             )
@@ -282,6 +337,16 @@ class ShopApiClient:
         if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
             raise self._deadline_passed(request, attempts)
 
+    async def _acquire_within(
+        self, gate: asyncio.Semaphore, left: float, request: Request, attempt: int
+    ) -> None:
+        """Wait for a slot, or fail the call when the deadline passes first."""
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                await gate.acquire()
+        except TimeoutError:
+            raise self._deadline_passed(request, attempt - 1) from None
+
     def _merge_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
         """Every header of a request: the client's, the request's and the credentials.
 
@@ -308,6 +373,9 @@ class ShopApiClient:
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model."""
         session = self._session if self._session is not None else self._get_session()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
         cached = self._merged_headers.get(id(request.headers))
         if cached is not None and cached[0] is request.headers:
             headers = cached[1]
@@ -316,11 +384,7 @@ class ShopApiClient:
         url = self._url(request.path)
         policy = self._retry
         gate = self._gate
-        if policy.deadline is None:
-            deadline = None
-        else:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + policy.deadline
+        deadline = None if policy.deadline is None else loop.time() + policy.deadline
         attempt = 0
         while True:
             attempt += 1
@@ -334,16 +398,25 @@ class ShopApiClient:
                 # The deadline bounds the whole call, the shared waits included: a pause
                 # or a rate-limit wait that would outlive it fails the call at once.
                 await self._wait_within(deadline - loop.time(), request, attempt - 1)
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise self._deadline_passed(request, attempt - 1)
-                client_timeout = self._client_timeout(min(self._timeout, left))
             failure: ShopApiError
             raw: RawResponse | None = None
-            # The send coroutine is made only once a concurrency slot is held, so a call
-            # cancelled while waiting for one leaves no coroutine unawaited.
+            # A slot first, so that aiohttp never queues for a pooled connection under
+            # the attempt's timeout: waiting for a slot is not part of the attempt and
+            # spends no retry budget; only the deadline bounds it. The send coroutine is
+            # made only once a slot is held, so a call cancelled while waiting for one
+            # leaves no coroutine unawaited.
             if gate is not None:
-                await gate.acquire()
+                if deadline is not None and gate.locked():
+                    await self._acquire_within(gate, deadline - loop.time(), request, attempt)
+                else:
+                    await gate.acquire()
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    if gate is not None:
+                        gate.release()
+                    raise self._deadline_passed(request, attempt - 1)
+                client_timeout = self._client_timeout(min(self._timeout, left))
             try:
                 raw = await send(
                     session,
@@ -394,6 +467,11 @@ class ShopApiClient:
                         )
                         raise
                 failure = api_error(request, status, response_headers, raw.body, attempts=attempt)
+                if raw.truncated:
+                    failure.add_note(
+                        f"shopapi: the error body was cut at {len(raw.body)} bytes "
+                        "(ApiError.body keeps at most 64 KiB)"
+                    )
             decision = decide(
                 policy,
                 attempt=attempt,
@@ -512,6 +590,31 @@ class MessageConversations:
             check=check_conversation(shop_id, message_conversation_id),
         )
         return call
+
+    async def get(self, shop_id: int, message_conversation_id: int) -> MessageConversation:
+        """``GET v1/Shops/{shopId}/MessageConversations/{id}``: one full conversation.
+
+        **Not documented by the API.** None of ShopCtrl's help pages found so far
+        documents a GET of a single conversation; ASP.NET Web API resources usually have
+        one, and shopapi's fake server serves it, but the real server may answer 404 or
+        405 (a :class:`~shopapi.NotFoundError` or :class:`~shopapi.ClientError`). It is
+        here because a PUT sends every field, and ``list()`` gives only a basic info:
+        reading the full conversation first is the one way to update it without
+        clearing the ten detail fields. Check it against your tenant before relying on it.
+
+        Raises:
+            ApiError: The server refused it (404/405 if it has no such endpoint).
+            TransportError, DecodeError: As for :meth:`update`.
+            ResponseMismatchError: The answer is about another conversation.
+        """
+        client = self._client
+        request = build_get(client._base_url, shop_id, message_conversation_id, codec=client._codec)
+        conversation: MessageConversation = await client._call(
+            request,
+            expect=MessageConversation,
+            check=check_conversation(shop_id, message_conversation_id),
+        )
+        return conversation
 
     async def list_page(
         self, shop_id: int, *, page_number: int = 1, page_size: int = 100

@@ -141,7 +141,9 @@ class ApiError(ShopApiError):
         status: The HTTP status code.
         message: The server's ``Message``, when the body carried one.
         model_state: ASP.NET's ``ModelState``: field path to error messages.
-        body: The raw response body, always kept.
+        body: The raw response body (decoded), kept up to 64 KiB
+            (``shopapi._transport.ERROR_BODY_LIMIT``); a longer one is cut there, not
+            read further, and the error carries a note saying so.
         method: The request's method.
         url: The request's URL (never with credentials).
         headers: The response headers.

@@ -5,18 +5,25 @@ The classes mirror the .NET inheritance: :class:`MessageConversation` and
 fields (``ExternalKey`` ... ``Note``). Python names are the snake_case of the wire
 names. Instances are frozen; change them with ``attrs.evolve``.
 
+Dates are typed ``datetime``: any aware ``datetime`` may be given, and is sent with its
+offset. A naive one is refused by validation (the server would read it as its own local
+time) unless it is a :class:`~shopapi.Timestamp`, the way to send a time of unspecified
+kind on purpose. Dates read from the wire are always :class:`~shopapi.Timestamp`
+instances, which keep .NET's seventh fractional digit and the kind the server wrote.
+
 No format library is imported here: the codecs read the wire metadata.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, overload
 
 import attrs
 
 from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
+from ._exceptions import ConfigurationError
 from ._fields import boolean, enum_field, integer, string, timestamp
-from ._timestamps import Timestamp
 
 __all__ = [
     "MessageBasicInfo",
@@ -37,9 +44,9 @@ class MessageConversationBasicInfo:
     """
 
     id: int = integer("Id", nullable=False, required=True)
-    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
-    last_activity_date: Timestamp | None = timestamp("LastActivityDate")
-    finished_date: Timestamp | None = timestamp("FinishedDate")
+    creation_date: datetime | None = timestamp("CreationDate", nullable=False)
+    last_activity_date: datetime | None = timestamp("LastActivityDate")
+    finished_date: datetime | None = timestamp("FinishedDate")
     customer_id: int | None = integer("CustomerId")
     customer_name: str | None = string("CustomerName", 50)
     rating: int | None = integer("Rating")
@@ -75,6 +82,14 @@ class _ConversationDetails(MessageConversationBasicInfo):
     note: str | None = string("Note")
 
 
+#: The Python names of the ten fields a full conversation adds to the basic info.
+DETAIL_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in attrs.fields_dict(_ConversationDetails)
+    if name not in attrs.fields_dict(MessageConversationBasicInfo)
+)
+
+
 @attrs.frozen(kw_only=True)
 class MessageConversation(_ConversationDetails):
     """A full conversation, as the server answers a read or an update."""
@@ -98,10 +113,91 @@ class MessageConversationChanges(_ConversationDetails):
 
     @classmethod
     def from_conversation(
-        cls, conversation: MessageConversationBasicInfo, **changes: Any
+        cls, conversation: MessageConversation | MessageConversationChanges, **changes: Any
     ) -> MessageConversationChanges:
-        """Build the update body from a conversation read earlier, with ``changes``."""
+        """Build the update body from a full conversation read earlier, with ``changes``.
+
+        Only a full conversation will do: a PUT sends every field, and a
+        :class:`MessageConversationBasicInfo` (what ``list()`` gives) lacks the ten
+        detail fields, which would go out as null and may clear them. For a basic info
+        use :meth:`from_basic_info`, which makes that choice explicit.
+
+        Raises:
+            ConfigurationError: ``conversation`` is a basic info (or not a conversation).
+        """
+        if not isinstance(conversation, _ConversationDetails):
+            raise ConfigurationError(
+                f"from_conversation() needs a MessageConversation, not "
+                f"{type(conversation).__name__}: a basic info lacks the ten detail fields "
+                f"({', '.join(DETAIL_FIELDS)}), which would be sent as null. Use "
+                "MessageConversationChanges.from_basic_info(basic, <each detail field>=...)"
+                ", or from_basic_info(basic, clear_missing_details=True) to send the ones "
+                "not given as null on purpose"
+            )
         values = attrs.asdict(conversation, recurse=False)
+        values.update(changes)
+        return cls(**values)
+
+    @overload
+    @classmethod
+    def from_basic_info(
+        cls,
+        basic: MessageConversationBasicInfo,
+        *,
+        clear_missing_details: Literal[True],
+        **changes: Any,
+    ) -> MessageConversationChanges: ...
+
+    @overload
+    @classmethod
+    def from_basic_info(
+        cls,
+        basic: MessageConversationBasicInfo,
+        *,
+        external_key: str | None,
+        customer_email: str | None,
+        customer_phone: str | None,
+        user_agent: str | None,
+        host_name: str | None,
+        path_name: str | None,
+        platform: str | None,
+        url: str | None,
+        realm: str | None,
+        note: str | None,
+        clear_missing_details: Literal[False] = False,
+        **changes: Any,
+    ) -> MessageConversationChanges: ...
+
+    @classmethod
+    def from_basic_info(
+        cls,
+        basic: MessageConversationBasicInfo,
+        *,
+        clear_missing_details: bool = False,
+        **changes: Any,
+    ) -> MessageConversationChanges:
+        """Build a full update body from a basic info (a ``list()`` item), choosing
+        explicitly what happens to the ten detail fields it lacks.
+
+        Either give every detail field (``external_key`` ... ``note``) as a keyword, or
+        pass ``clear_missing_details=True`` to send the ones not given as null: the API
+        does not document whether null means "unchanged" or "clear", so that may wipe
+        them. The two overloads let mypy refuse a call that does neither.
+
+        Raises:
+            ConfigurationError: Some detail fields are neither given nor cleared on
+                purpose; the message names them.
+        """
+        missing = [name for name in DETAIL_FIELDS if name not in changes]
+        if missing and not clear_missing_details:
+            raise ConfigurationError(
+                f"from_basic_info() does not know {', '.join(missing)}: a basic info lacks "
+                "them, and a PUT would send them as null. Give each one, or pass "
+                "clear_missing_details=True to send them as null on purpose"
+            )
+        values = attrs.asdict(basic, recurse=False)
+        for name in DETAIL_FIELDS:
+            values.setdefault(name, None)
         values.update(changes)
         return cls(**values)
 
@@ -117,7 +213,7 @@ class MessageBasicInfo:
     id: int = integer("Id", nullable=False, required=True)
     message_conversation_id: int = integer("MessageConversationId", nullable=False, required=True)
     body: str | None = string("Body")
-    creation_date: Timestamp | None = timestamp("CreationDate", nullable=False)
+    creation_date: datetime | None = timestamp("CreationDate", nullable=False)
     message_sender_enum_value: MessageSenderTypeEnum | int | str = enum_field(
         "MessageSenderEnumValue", MessageSenderTypeEnum, required=True
     )
@@ -136,7 +232,7 @@ class MessageChanges(MessageBasicInfo):
     """
 
     external_key: str | None = string("ExternalKey", 255)
-    external_timestamp_utc: Timestamp | None = timestamp("ExternalTimestampUtc")
-    reply_date_utc: Timestamp | None = timestamp("ReplyDateUtc")
+    external_timestamp_utc: datetime | None = timestamp("ExternalTimestampUtc")
+    reply_date_utc: datetime | None = timestamp("ReplyDateUtc")
     response_time_in_seconds: int | None = integer("ResponseTimeInSeconds")
     maximum_response_time_in_seconds: int | None = integer("MaximumResponseTimeInSeconds")

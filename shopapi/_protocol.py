@@ -48,8 +48,10 @@ from .codecs._base import normalize_media_type
 __all__ = [
     "Credentials",
     "Request",
+    "Secret",
     "api_error",
     "basic_auth_header",
+    "build_get",
     "build_list",
     "build_list_messages",
     "build_post_message",
@@ -88,17 +90,33 @@ class Request(NamedTuple):
     idempotent: bool = True
 
 
+class Secret(str):
+    """A ``str`` whose ``repr`` hides it: the ``Authorization`` value.
+
+    The header value travels through aiohttp's request headers, the client's cached
+    header mappings and the locals of running frames; wherever it lands, ``repr`` (what
+    tracebacks with ``capture_locals=True``, ``vars()`` dumps and debuggers show) gives
+    ``'<redacted>'``. ``str()`` and formatting still give the value, which is what goes
+    on the wire.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
 @attrs.frozen(repr=False)
 class Credentials:
     """HTTP Basic credentials. The repr never shows them."""
 
     username: str
     password: str = attrs.field(repr=False)
-    header: str = attrs.field(init=False, repr=False)
+    header: Secret = attrs.field(init=False, repr=False)
 
     @header.default
-    def _header(self) -> str:
-        return basic_auth_header(self.username, self.password)
+    def _header(self) -> Secret:
+        return Secret(basic_auth_header(self.username, self.password))
 
     def __repr__(self) -> str:
         return "Credentials(<redacted>)"
@@ -209,6 +227,13 @@ def build_list(
     """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``."""
     number, size = check_page(page_number, page_size)
     path = f"{conversation_path(shop_id)}?pageSize={size}&pageNumber={number}"
+    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+
+
+def build_get(base_url: str, shop_id: int, conversation_id: int, *, codec: Codec) -> Request:
+    """``GET v1/Shops/{shopId}/MessageConversations/{id}``: an endpoint the API's help
+    pages do not document (see ``MessageConversations.get``)."""
+    path = conversation_path(shop_id, conversation_id)
     return Request("GET", path, base_url + path, codec_headers(codec, body=False))
 
 

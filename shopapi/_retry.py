@@ -8,7 +8,8 @@ session only sequences it.
 
 from __future__ import annotations
 
-import math
+import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +34,8 @@ __all__ = [
     "decide",
     "parse_retry_after",
 ]
+
+logger = logging.getLogger("shopapi")
 
 #: 408 Request Timeout, 429 Too Many Requests, and the 5xx a loaded server gives.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -114,26 +117,53 @@ class Stop:
     reason: str
 
 
+_DELAY_SECONDS = re.compile(r"[0-9]+", re.ASCII)
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TIME = r"[0-9]{2}:[0-9]{2}:[0-9]{2}"
+#: RFC 9110's HTTP-date: IMF-fixdate, and the obsolete rfc850-date and asctime-date
+#: forms that recipients must still accept.
+_HTTP_DATE = re.compile(
+    rf"{_DAY}, [0-9]{{2}} {_MONTH} [0-9]{{4}} {_TIME} GMT"
+    rf"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
+    rf"[0-9]{{2}}-{_MONTH}-[0-9]{{2}} {_TIME} GMT"
+    rf"|{_DAY} {_MONTH} [ 0-9][0-9] {_TIME} [0-9]{{4}}",
+    re.ASCII,
+)
+#: Longer digit runs are read as this many seconds: more than any cap, and clear of
+#: Python's limit on converting long digit strings.
+_HUGE_DELAY = 1e18
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds (``"120"``, ``"1.5"``) or as an HTTP date; ``None`` if absent
-    or unreadable. A date in the past gives 0."""
+    """``Retry-After`` in seconds; ``None`` if absent or not what RFC 9110 allows.
+
+    Only the two forms of RFC 9110 section 10.2.3 are read: delay-seconds (ASCII digits
+    only, ``"120"``) and an HTTP-date (a date in the past gives 0). Anything else
+    (``"1.5"``, ``"1_0"``, ``"+3"``, ``"-4"``, non-ASCII digits, ``"nan"``) is logged at
+    WARNING and ignored: it never becomes a wait, because Python's ``float()`` reads
+    far more than the RFC allows and a misread header must not stall a client.
+    """
     if value is None:
         return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
+    text = value.strip(" \t")  # the optional whitespace around a field value
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(int(text)) if len(text) <= 18 else _HUGE_DELAY
+    if _HTTP_DATE.fullmatch(text):
         try:
             when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        reference = now if now is not None else datetime.now(UTC)
-        return max(0.0, (when - reference).total_seconds())
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            reference = now if now is not None else datetime.now(UTC)
+            return max(0.0, (when - reference).total_seconds())
+    logger.warning(
+        "ignoring Retry-After %s: neither delay-seconds nor an HTTP-date (RFC 9110)",
+        ascii(text[:100]),
+    )
+    return None
 
 
 def _retryable_error(error: ShopApiError, idempotent: bool) -> str | None:

@@ -3,28 +3,52 @@
 :func:`send` makes one attempt and returns status, headers and body, or raises a
 :class:`~shopapi.TransportError` subclass chained (``raise ... from exc``) from the
 aiohttp error. Nothing else in shopapi catches aiohttp's exceptions.
+
+Two promises are kept here, on every answer (success, error, each retry):
+
+* **Nothing unbounded is read.** ``max_size`` caps the *decoded* body, read as a stream:
+  a 2 MB gzip that inflates to 2 GiB is refused after ``max_size`` bytes, whatever its
+  ``Content-Length`` says. An error answer's body is kept only up to
+  :data:`ERROR_BODY_LIMIT` (64 KiB): it is for people and logs, and the status is what
+  matters.
+* **Nothing in the exception chain holds the credentials.** aiohttp's
+  ``ClientResponseError`` carries the request's headers (``Authorization`` among them)
+  in ``request_info`` and ``args``; before it is chained, those are replaced by a copy
+  with the value redacted, and the locals of aiohttp's finished frames are cleared. The
+  value itself is a :class:`~shopapi._protocol.Secret`, whose ``repr`` is redacted, for
+  the frames that are still running (``capture_locals=True``).
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from typing import NamedTuple
 
 import aiohttp
+from aiohttp import hdrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
 from ._protocol import Request
 
-__all__ = ["RawResponse", "UrlBuilder", "send"]
+__all__ = ["ERROR_BODY_LIMIT", "RawResponse", "UrlBuilder", "send"]
+
+#: The most of an error answer's body that is read and kept on its ``ApiError``, in
+#: decoded bytes (or ``max_response_size``, if smaller). The rest is not read.
+ERROR_BODY_LIMIT = 64 * 1024
+_CHUNK = 64 * 1024
 
 
 class RawResponse(NamedTuple):
-    """An HTTP answer, read in full."""
+    """An HTTP answer, read in full (an error answer: up to :data:`ERROR_BODY_LIMIT`)."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+    #: Whether the body was cut at the error-body limit.
+    truncated: bool = False
 
 
 class UrlBuilder:
@@ -63,17 +87,28 @@ class UrlBuilder:
         )
 
 
-async def _read_unsized(resp: aiohttp.ClientResponse, max_size: int, request: Request) -> bytes:
+async def _read_capped(
+    resp: aiohttp.ClientResponse, limit: int, request: Request, *, cut: bool
+) -> tuple[bytes, bool]:
+    """The decoded body, read as a stream up to ``limit`` bytes.
+
+    aiohttp inflates gzip and deflate in bounded steps as the stream is read, so the
+    memory held stays within about ``limit`` plus one chunk, however far the body
+    would inflate. Past ``limit``: cut there (``cut=True``, an error answer) or raise.
+    """
     body = bytearray()
-    async for chunk in resp.content.iter_chunked(64 * 1024):
+    async for chunk in resp.content.iter_chunked(_CHUNK):
         body += chunk
-        if len(body) > max_size:
+        if len(body) > limit:
+            if cut:
+                del body[limit:]
+                return bytes(body), True
             raise ResponseTooLargeError(
-                f"response exceeds max_response_size ({max_size} bytes)",
+                f"decoded response exceeds max_response_size ({limit} bytes)",
                 method=request.method,
                 url=request.url,
             )
-    return bytes(body)
+    return bytes(body), False
 
 
 async def send(
@@ -118,54 +153,97 @@ async def send(
             ssl=ssl,  # type: ignore[arg-type]
         )
         try:
+            status = resp.status
+            ok = 200 <= status < 300
+            limit = max_size if ok else min(max_size, ERROR_BODY_LIMIT)
             length = resp.content_length
-            if length is None:
-                body = await _read_unsized(resp, max_size, request)
-            elif length > max_size:
+            encoding = resp.headers.get(hdrs.CONTENT_ENCODING)  # an istr: no conversion
+            if encoding is not None and encoding.strip().lower() in ("", "identity"):
+                encoding = None
+            if encoding is None and length is not None and length <= limit:
+                # The usual answer: an unencoded body whose Content-Length aiohttp
+                # reads exactly, no more, so it is within the cap as announced.
+                return RawResponse(status, resp.headers, await resp.read())
+            if ok and encoding is None and length is not None:
                 raise ResponseTooLargeError(
                     f"response of {length} bytes exceeds max_response_size ({max_size})",
                     method=method,
                     url=where,
                 )
-            else:
-                body = await resp.read()
-            return RawResponse(resp.status, resp.headers, body)
+            # Unsized, or encoded (Content-Length counts compressed bytes, and the cap
+            # is on what they inflate to), or an error body past its own limit.
+            body, truncated = await _read_capped(resp, limit, request, cut=not ok)
+            return RawResponse(status, resp.headers, body, truncated)
         finally:
             resp.release()
             await resp.wait_for_close()
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise ConnectError(
-            "timed out connecting", method=method, url=where, request_sent=False
-        ) from exc
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+    except aiohttp.ClientError as exc:
+        _scrub(exc, headers)
+        raise _translate(exc, request, client_timeout) from exc
+    except TimeoutError as exc:
         raise RequestTimeoutError(
             f"no answer within {client_timeout.total:g}s", method=method, url=where
         ) from exc
-    except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
-        raise TransportError(f"TLS failed: {exc}", method=method, url=where) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise ConnectError(
+
+
+def _scrub(exc: BaseException, headers: Mapping[str, str]) -> None:
+    """Remove the credentials from an aiohttp error and everything chained to it.
+
+    A ``ClientResponseError`` keeps the request's headers in ``request_info`` (and in
+    ``args``): they are replaced by a copy with ``Authorization`` redacted. The locals of
+    aiohttp's frames, finished by now, are cleared (their lines stay in the traceback).
+    """
+    secret = headers.get("Authorization")
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, aiohttp.ClientResponseError):
+            info = current.request_info
+            if secret is not None and "Authorization" in info.headers:
+                clean = CIMultiDict(info.headers)
+                clean["Authorization"] = "<redacted>"
+                current.request_info = aiohttp.RequestInfo(
+                    info.url, info.method, CIMultiDictProxy(clean), info.real_url
+                )
+                current.args = (current.request_info, current.history)
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)  # skips frames still running
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+
+
+def _translate(
+    exc: aiohttp.ClientError, request: Request, client_timeout: aiohttp.ClientTimeout
+) -> TransportError:
+    """The TransportError for an aiohttp error (the caller chains it)."""
+    method, where = request.method, request.url
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectError("timed out connecting", method=method, url=where, request_sent=False)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return RequestTimeoutError(
+            f"no answer within {client_timeout.total:g}s", method=method, url=where
+        )
+    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError)):
+        return TransportError(f"TLS failed: {exc}", method=method, url=where)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(
             f"cannot connect: {exc.os_error.strerror or exc.os_error}",
             method=method,
             url=where,
             request_sent=False,
-        ) from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise ConnectError(
-            "server disconnected", method=method, url=where, request_sent=True
-        ) from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise ConnectError(
-            "response body cut short", method=method, url=where, request_sent=True
-        ) from exc
-    except aiohttp.ClientOSError as exc:
-        raise ConnectError(
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ConnectError("server disconnected", method=method, url=where, request_sent=True)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ConnectError("response body cut short", method=method, url=where, request_sent=True)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return ConnectError(
             f"connection failed: {exc.strerror or exc}", method=method, url=where, request_sent=True
-        ) from exc
-    except aiohttp.ClientError as exc:
-        raise TransportError(
-            f"{type(exc).__name__}: {_safe(exc)}", method=method, url=where
-        ) from exc
+        )
+    return TransportError(f"{type(exc).__name__}: {_safe(exc)}", method=method, url=where)
 
 
 def _safe(exc: aiohttp.ClientError) -> str:

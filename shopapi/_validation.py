@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ._exceptions import FieldError, ValidationError
 from ._fields import Kind, WireField, xml_order
-from ._timestamps import MAX_OFFSET, PLUS_ZERO
+from ._timestamps import MAX_OFFSET, PLUS_ZERO, Timestamp
 
 __all__ = ["field_errors", "is_valid", "utf16_length", "validate"]
 
@@ -26,6 +26,13 @@ XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U001
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Format = Literal["json", "xml"]
+
+#: Why a naive ``datetime`` is refused, and what to send instead.
+NAIVE_MESSAGE = (
+    "is a naive datetime (no tzinfo), which the server would read as its own local time; "
+    "give it a time zone (datetime(..., tzinfo=timezone.utc)), or, to send a time of "
+    "unspecified kind on purpose, pass Timestamp.from_datetime(value)"
+)
 
 
 def utf16_length(text: str) -> int:
@@ -68,7 +75,12 @@ def _check_field(f: WireField, value: object, fmt: Format | None) -> str | None:
     elif kind is Kind.TIMESTAMP:
         if not isinstance(value, datetime):
             return f"must be a datetime, not {type(value).__name__}"
-        offset = value.utcoffset()
+        try:
+            offset = value.utcoffset()
+        except Exception as exc:  # noqa: BLE001 - a user's tzinfo may raise anything: named below
+            return f"its tzinfo's utcoffset() raised {type(exc).__name__}: {exc}"
+        if offset is None and not isinstance(value, Timestamp):
+            return NAIVE_MESSAGE
         if offset is not None and (offset.seconds % 60 or offset.microseconds):
             return f"has offset {offset}; .NET offsets are whole minutes"
         if offset is not None and abs(offset) > MAX_OFFSET:
@@ -121,7 +133,7 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
     """
     from .codecs._base import compile_function
 
-    ns: dict[str, Any] = {"_u16": utf16_length, "_datetime": datetime}
+    ns: dict[str, Any] = {"_u16": utf16_length, "_datetime": datetime, "_Timestamp": Timestamp}
     ns.update({"_utc": UTC, "_plus_zero": PLUS_ZERO, "_max_offset": MAX_OFFSET})
     lo, hi = INT32_MIN, INT32_MAX
     lines = ["def is_valid(o):"]
@@ -146,15 +158,21 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
         elif f.kind is Kind.BOOL:
             lines.append(f"    elif type({v}) is not bool: return False")
         elif f.kind is Kind.TIMESTAMP:
+            # A naive value is a Timestamp of unspecified kind on purpose (read from the
+            # wire, or wrapped by the caller), never a plain naive datetime. A user's
+            # tzinfo may raise: that is a "no" here, which field_errors explains.
             lines.append(f"    elif not isinstance({v}, _datetime): return False")
+            lines.append(f"    elif {v}.tzinfo is None:")
+            lines.append(f"        if not isinstance({v}, _Timestamp): return False")
+            lines.append(f"    elif {v}.tzinfo is not _utc and {v}.tzinfo is not _plus_zero:")
+            lines.append("        try:")
+            lines.append(f"            _off = {v}.utcoffset()")
+            lines.append("        except Exception:")
+            lines.append("            return False")
+            lines.append("        if _off is None:")
+            lines.append(f"            if not isinstance({v}, _Timestamp): return False")
             lines.append(
-                f"    elif {v}.tzinfo is not None and {v}.tzinfo is not _utc "
-                f"and {v}.tzinfo is not _plus_zero:"
-            )
-            lines.append(f"        _off = {v}.utcoffset()")
-            lines.append(
-                "        if _off is not None and (_off.seconds % 60 or _off.microseconds"
-                " or abs(_off) > _max_offset):"
+                "        elif _off.seconds % 60 or _off.microseconds or abs(_off) > _max_offset:"
             )
             lines.append("            return False")
         else:  # ENUM

@@ -28,6 +28,10 @@ Endpoints (paths match case-insensitively, as ASP.NET routing does):
 * ``PUT  /v1/Shops/{shopId}/MessageConversations/{id}``: stores the
   ``MessageConversationChanges`` and answers the stored ``MessageConversation``.
 * ``GET  /v1/Shops/{shopId}/MessageConversations/{id}``: the stored conversation.
+  **The real API documents no such endpoint**: none of its help pages found so far
+  has a GET of a single conversation. The fake serves one so that
+  ``MessageConversations.get`` (undocumented too, and said so) can be tested; a test
+  passing here says nothing about whether your tenant serves it.
 * ``GET  /v1/Shops/{shopId}/MessageConversations?pageSize=&pageNumber=``: a bare array
   of ``MessageConversationBasicInfo``, sorted by id; an empty page ends the list.
 * ``GET  /v1/Shops/{shopId}/MessageConversations/{id}/Messages?pageSize=&pageNumber=``:
@@ -176,9 +180,11 @@ class Fault:
 
         Args:
             code: An HTTP status, 200..599.
-            retry_after: Sent as ``Retry-After``: a number of seconds (``2`` or ``0.5``;
-                a whole float is written as an integer) or a string sent verbatim (an
-                HTTP date, or garbage to test a client's parser).
+            retry_after: Sent as ``Retry-After``: a number of seconds (``2``; a whole
+                float is written as an integer) or a string sent verbatim (an HTTP
+                date, or garbage to test a client's parser). RFC 9110 allows whole
+                seconds only: a fraction such as ``0.5`` is written as ``0.5``, which
+                shopapi's client ignores (it falls back to its own backoff).
             body: The body; by default an ASP.NET ``HttpError`` in the negotiated format
                 whose message is ``"<Reason> (injected)"``.
             content_type: The body's ``Content-Type``; by default the negotiated one.

@@ -98,7 +98,7 @@ CELLS: tuple[Cell, ...] = (
         MAX_ATTEMPTS,
         0,
     ),
-    Cell("429, Retry-After: 0.2 (seconds)", lambda _: [Fault.status(429, retry_after=0.2)],
+    Cell("429, Retry-After: 1 (seconds)", lambda _: [Fault.status(429, retry_after=1)],
          "saved", 2, 2, 1),
     Cell("429, Retry-After: HTTP date (+1 s)",
          lambda _: [Fault.status(429, retry_after=_http_date_soon())], "saved", 2, 2, 1),

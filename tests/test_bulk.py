@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, tzinfo
 
 import attrs
 import pytest
@@ -321,7 +322,7 @@ async def test_max_concurrency_on_the_client_bounds_bulk_and_single_calls(
 
 
 async def test_a_429_pauses_every_bulk_worker(server: FakeShopServer) -> None:
-    server.inject(Fault.status(429, retry_after=0.4), conversation_id=1)
+    server.inject(Fault.status(429, retry_after=1), conversation_id=1)
     async with client_for(server) as client:
         results = [
             r
@@ -333,7 +334,7 @@ async def test_a_429_pauses_every_bulk_worker(server: FakeShopServer) -> None:
     refused = next(r for r in server.requests if r.status == 429)
     after = [r for r in server.requests if r.received_at > refused.received_at + 0.02]
     assert after
-    assert min(r.received_at for r in after) - refused.received_at >= 0.35
+    assert min(r.received_at for r in after) - refused.received_at >= 0.95
 
 
 def test_results_are_frozen_values() -> None:
@@ -360,3 +361,39 @@ def test_the_bulk_path_builds_the_same_results_as_the_constructor() -> None:
     assert _result(4, item(2), None, error) == UpdateResult(4, item(2), error=error)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         _result(3, item(1), saved, None).index = 5  # type: ignore[misc]
+
+
+class _RaisingZone(tzinfo):
+    """A user's time zone whose ``utcoffset`` raises."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise ZeroDivisionError("division by zero")
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "BROKEN"
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+async def test_bad_dates_fail_their_own_item_alone(server: FakeShopServer) -> None:
+    """A tzinfo that raises, or a naive datetime, is a ValidationError for that item;
+    the other items are saved and nothing is sent for the bad ones."""
+    bad_zone = item(3, finished_date=datetime(2026, 1, 1, tzinfo=_RaisingZone()))
+    naive = item(4, finished_date=datetime(2026, 1, 1, 12))
+    items = [item(1), item(2), bad_zone, naive, item(5)]
+    async with client_for(server) as client:
+        results = [r async for r in client.message_conversations.update_many(items)]
+        with pytest.raises(ValidationError) as info:
+            await client.message_conversations.update(1, 3, bad_zone)
+        assert info.value.fields == ("FinishedDate",)
+        with pytest.raises(ValidationError) as naive_info:
+            await client.message_conversations.update(1, 4, naive)
+        assert "Timestamp.from_datetime" in str(naive_info.value)
+    by_id = {r.changes.id: r for r in results}
+    assert len(results) == 5
+    assert [cid for cid, r in sorted(by_id.items()) if r.ok] == [1, 2, 5]
+    assert isinstance(by_id[3].error, ValidationError)
+    assert "ZeroDivisionError" in str(by_id[3].error)
+    assert isinstance(by_id[4].error, ValidationError)
+    assert server.put_count(3) == server.put_count(4) == 0

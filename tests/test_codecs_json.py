@@ -389,7 +389,6 @@ def test_the_usual_answer_takes_the_fast_path(
     [
         minimal(PlatformKindEnumValue="flowai"),  # a name, read case-insensitively
         minimal(AddedLater={"x": [1]}),  # a member this client does not know
-        minimal(CustomerId=2**63),  # beyond int64, which msgspec can bound
     ],
 )
 def test_what_the_fast_path_declines_the_reference_path_reads(
@@ -654,3 +653,55 @@ def test_mutated_samples_give_a_value_or_decode_error(
         assert result.media_type == "application/json"
     else:
         assert type(result) is MessageConversation
+
+
+@pytest.mark.parametrize("codec", [COMPACT, REFERENCE], ids=["fast", "reference"])
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ("Rating", 2**63),
+        ("Rating", 2**31),
+        ("Rating", -(2**31) - 1),
+        ("Id", 2**40),
+        ("CustomerId", -(2**63)),
+        ("PlatformKindEnumValue", 2**40),
+        ("PlatformKindEnumValue", 2**31),
+    ],
+)
+def test_integers_outside_int32_are_a_decode_error_naming_the_field(
+    codec: JsonCodec, wire: str, value: int
+) -> None:
+    """The server's integers and enums are .NET ints: anything wider is refused on read,
+    not accepted and then refused by ``update()`` on the way back."""
+    data = orjson.loads(MINIMAL)
+    data[wire] = value
+    with pytest.raises(DecodeError) as info:
+        codec.decode(orjson.dumps(data), MessageConversation)
+    assert info.value.field == wire
+    assert "32-bit" in info.value.reason
+    with pytest.raises(DecodeError) as in_list:
+        codec.decode(orjson.dumps([orjson.loads(MINIMAL), data]), list[BasicInfo])
+    assert in_list.value.field == f"[1].{wire}"
+
+
+@pytest.mark.parametrize("codec", [COMPACT, REFERENCE], ids=["fast", "reference"])
+def test_integers_at_the_int32_bounds_are_read(codec: JsonCodec) -> None:
+    data = orjson.loads(MINIMAL)
+    data.update(Rating=2**31 - 1, CustomerId=-(2**31), PlatformKindEnumValue=2**31 - 1)
+    value = codec.decode(orjson.dumps(data), MessageConversation)
+    assert (value.rating, value.customer_id) == (2**31 - 1, -(2**31))
+    assert value.platform_kind_enum_value == 2**31 - 1
+
+
+def test_message_integers_outside_int32_are_refused() -> None:
+    data = {
+        "Id": 1,
+        "MessageConversationId": 2**32,
+        "MessageSenderEnumValue": 0,
+        "IsRead": True,
+        "TypeEnumValue": 0,
+    }
+    for codec in (COMPACT, REFERENCE):
+        with pytest.raises(DecodeError) as info:
+            codec.decode(orjson.dumps(data), MessageBasicInfo)
+        assert info.value.field == "MessageConversationId"

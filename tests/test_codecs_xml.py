@@ -794,3 +794,27 @@ def test_mutated_samples_give_a_value_or_decode_error(
         assert result.media_type == "application/xml"
     else:
         assert type(result) is cls
+
+
+@pytest.mark.parametrize(
+    ("wire", "text"),
+    [("Id", str(2**63)), ("Id", str(2**31)), ("Rating", str(-(2**31) - 1)), ("Rating", "9" * 60)],
+)
+def test_integers_outside_int32_are_a_decode_error_naming_the_field(wire: str, text: str) -> None:
+    data = body(
+        REQUIRED_XML.replace("<Id>11</Id>", "") + f"<{wire}>{text}</{wire}>", required=False
+    )
+    if wire != "Id":
+        data = body(f"<{wire}>{text}</{wire}>")
+    with pytest.raises(DecodeError) as info:
+        XmlCodec().decode(data, MessageConversation)
+    assert info.value.field == wire
+    assert "range" in info.value.reason
+
+
+def test_integers_at_the_int32_bounds_are_read() -> None:
+    value = XmlCodec().decode(
+        body(f"<Rating>{2**31 - 1}</Rating><CustomerId>{-(2**31)}</CustomerId>"),
+        MessageConversation,
+    )
+    assert (value.rating, value.customer_id) == (2**31 - 1, -(2**31))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any, TypedDict
 
 import attrs
@@ -16,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 
 from shopapi import (
+    ConfigurationError,
     JsonCodec,
     MessageConversation,
     MessageConversationBasicInfo,
@@ -24,6 +28,7 @@ from shopapi import (
     Timestamp,
 )
 from shopapi._fields import Kind, json_order, wire_fields, xml_order
+from shopapi._models import DETAIL_FIELDS
 from tests.conftest import SEED_DIR
 from tests.strategies import conversations
 
@@ -246,7 +251,7 @@ def test_to_changes_is_the_read_modify_write() -> None:
     for f in wire_fields(MessageConversation):
         if f.name != "note":
             assert getattr(changes, f.name) == getattr(conversation, f.name), f.wire
-    assert changes.creation_date is not None
+    assert isinstance(changes.creation_date, Timestamp)
     assert changes.creation_date.sub_microsecond_ticks == 4
     assert conversation.note == "Note value"
     assert conversation.to_changes() == MessageConversationChanges.from_conversation(conversation)
@@ -258,14 +263,57 @@ def test_to_changes_refuses_unknown_fields() -> None:
         full_conversation().to_changes(notes="typo")
 
 
-def test_from_conversation_accepts_basic_info() -> None:
-    """A list-endpoint item is enough to build an update; the extra fields start unset."""
+def test_from_conversation_refuses_a_basic_info() -> None:
+    """A list item lacks the ten detail fields; building a full body from it sent them as
+    null and cleared CustomerEmail on every conversation the README's job updated."""
     info = MessageConversationBasicInfo(**REQUIRED, customer_name="Ann", rating=5)
-    changes = MessageConversationChanges.from_conversation(info, note="x")
-    assert (changes.id, changes.shop_id, changes.customer_name) == (1, 2, "Ann")
-    assert changes.rating == 5
-    assert changes.note == "x"
-    assert changes.external_key is None
+    with pytest.raises(ConfigurationError, match="from_basic_info") as caught:
+        MessageConversationChanges.from_conversation(info, note="x")  # type: ignore[arg-type]
+    assert "customer_email" in str(caught.value)
+    assert "clear_missing_details=True" in str(caught.value)
+
+
+def test_from_basic_info_needs_every_detail_field_or_an_explicit_clear() -> None:
+    info = MessageConversationBasicInfo(**REQUIRED, customer_name="Ann", rating=5)
+    with pytest.raises(ConfigurationError) as caught:
+        MessageConversationChanges.from_basic_info(info, note="x")  # type: ignore[call-overload]
+    message = str(caught.value)
+    assert all(name in message for name in DETAIL_FIELDS if name != "note")
+    assert "note," not in message
+    cleared = MessageConversationChanges.from_basic_info(info, clear_missing_details=True, note="x")
+    assert (cleared.id, cleared.shop_id, cleared.customer_name, cleared.rating) == (1, 2, "Ann", 5)
+    assert cleared.note == "x"
+    assert cleared.customer_email is None
+    details: dict[str, Any] = {name: f"kept {name}" for name in DETAIL_FIELDS}
+    given = MessageConversationChanges.from_basic_info(info, **details)
+    assert all(getattr(given, name) == f"kept {name}" for name in DETAIL_FIELDS)
+    assert given.customer_name == "Ann"
+
+
+def test_from_basic_info_is_checked_by_mypy(tmp_path: Path) -> None:
+    """The unsafe call is visible to mypy: neither every detail field nor an explicit
+    clear is a type error; the two safe calls type-check."""
+    source = tmp_path / "use.py"
+    source.write_text(
+        "from shopapi import MessageConversation, MessageConversationBasicInfo\n"
+        "from shopapi import MessageConversationChanges as C\n"
+        "def f(b: MessageConversationBasicInfo, full: MessageConversation) -> None:\n"
+        "    C.from_basic_info(b, clear_missing_details=True, note='x')\n"
+        "    C.from_basic_info(b, external_key=None, customer_email='a@b.c',\n"
+        "        customer_phone=None, user_agent=None, host_name=None, path_name=None,\n"
+        "        platform=None, url=None, realm=None, note='x')\n"
+        "    C.from_conversation(full, note='x')\n"
+        "    C.from_basic_info(b, note='x')  # line 9: unsafe\n"
+        "    C.from_conversation(b, note='x')  # line 10: unsafe\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert {line.split(":")[1] for line in errors} == {"9", "10"}, result.stdout
 
 
 @settings(max_examples=200, deadline=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -139,10 +140,58 @@ def test_non_idempotent_requests_retry_only_when_provably_unprocessed() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("120", 120.0), ("1.5", 1.5), (" 3 ", 3.0), ("-4", 0.0), ("nan", None), ("x", None)],
+    [
+        ("120", 120.0),
+        (" 3 ", 3.0),
+        ("\t0", 0.0),
+        ("Wed, 25 Nov 2026 12:00:10 GMT", 10.0),  # IMF-fixdate
+        ("Wednesday, 25-Nov-26 12:00:10 GMT", 10.0),  # rfc850-date (obsolete, still read)
+        ("Wed Nov 25 12:00:10 2026", 10.0),  # asctime-date (obsolete, still read)
+    ],
 )
 def test_parse_retry_after(value: str, expected: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.5",
+        "1_0",
+        "+3",
+        "-4",
+        "\u0661\u0662",  # Arabic-Indic digits, which float() and int() read
+        "\uff13",  # a fullwidth digit
+        "1e3",
+        "nan",
+        "inf",
+        "0x10",
+        "x",
+        "",
+        "Wed, 25 Nov 2026 12:00:10 +0100",  # email dates with an offset are not HTTP-dates
+        "25 Nov 2026 12:00:10 GMT",
+        "Wed, 1 Nov 2026 12:00:10 GMT",
+    ],
+)
+def test_retry_after_outside_rfc_9110_is_logged_and_ignored(
+    value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="shopapi"):
+        assert parse_retry_after(value, now=NOW) is None
+    [record] = caplog.records
+    assert "ignoring Retry-After" in record.getMessage()
+    decision = decide(
+        RetryPolicy(), attempt=1, status=503, headers={"Retry-After": value}, jitter=0.5
+    )
+    assert isinstance(decision, Retry)
+    assert decision.retry_after is None
+    assert decision.wait == 0.25  # the backoff alone
+
+
+def test_a_huge_delay_seconds_stops_as_beyond_the_cap() -> None:
+    stop = decide(RetryPolicy(), attempt=1, status=429, headers={"Retry-After": "9" * 5000})
+    assert isinstance(stop, Stop)
+    assert "max_retry_after" in stop.reason
 
 
 def test_parse_retry_after_date_in_the_past_is_zero() -> None:
@@ -157,7 +206,7 @@ def test_parse_retry_after_date_in_the_past_is_zero() -> None:
     extra=st.floats(0, 60),
     attempt=st.integers(1, 20),
     status=st.sampled_from([408, 429, 500, 502, 503, 504]),
-    retry_after=st.one_of(st.none(), st.floats(0, 500)),
+    retry_after=st.one_of(st.none(), st.integers(0, 500)),
     cap=st.floats(0, 300),
     jitter=st.floats(0, 1),
     time_left=st.one_of(st.none(), st.floats(0, 100)),
@@ -168,7 +217,7 @@ def test_decisions_respect_every_bound(
     extra: float,
     attempt: int,
     status: int,
-    retry_after: float | None,
+    retry_after: int | None,
     cap: float,
     jitter: float,
     time_left: float | None,
@@ -179,7 +228,7 @@ def test_decisions_respect_every_bound(
         max_backoff=initial + extra,
         max_retry_after=cap,
     )
-    headers = {"Retry-After": repr(retry_after)} if retry_after is not None else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     decision = decide(
         policy,
         attempt=attempt,

@@ -6,22 +6,26 @@ the field names as the API docs spell them, not a 400 after a round trip.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shopapi import (
     FieldError,
+    JsonCodec,
+    MessageChanges,
     MessageConversation,
     MessageConversationChanges,
     PlatformKindEnum,
     ShopApiError,
     Timestamp,
     ValidationError,
+    XmlCodec,
     validate,
 )
 from shopapi._fields import Kind, WireField, wire_fields
@@ -165,7 +169,7 @@ def test_offset_must_be_whole_minutes() -> None:
     """.NET cannot carry a seconds offset; it would be silently rounded."""
     odd = datetime(2026, 1, 1, tzinfo=timezone(timedelta(seconds=90)))
     assert fields_of(changes(last_activity_date=odd)) == ("LastActivityDate",)
-    assert fields_of(changes(last_activity_date=datetime(2026, 1, 1))) == ()
+    assert fields_of(changes(last_activity_date=datetime(2026, 1, 1, tzinfo=UTC))) == ()
 
 
 @pytest.mark.parametrize(
@@ -330,3 +334,108 @@ def test_offset_of_fourteen_hours_is_fine(minutes: int) -> None:
     """The extremes themselves (Kiribati, Baker Island) are real .NET offsets."""
     edge = datetime(2026, 1, 1, tzinfo=timezone(timedelta(minutes=minutes)))
     assert fields_of(changes(last_activity_date=edge)) == ()
+
+
+def test_an_aware_datetime_is_accepted_as_it_is_and_sent_with_its_offset() -> None:
+    """Model fields take any aware ``datetime`` (typed so: mypy checks this call)."""
+    cet = timezone(timedelta(hours=1))
+    body = MessageConversationChanges(
+        id=11,
+        shop_id=16,
+        platform_kind_enum_value=PlatformKindEnum.FlowAi,
+        last_activity_date=datetime(2026, 1, 1, 12, 30, tzinfo=cet),
+        finished_date=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    assert is_valid(body)
+    assert field_errors(body) == []
+    data = orjson.loads(JsonCodec().encode(body))
+    assert data["LastActivityDate"] == "2026-01-01T12:30:00+01:00"
+    assert data["FinishedDate"] == "2026-01-02T00:00:00Z"
+    assert b"<LastActivityDate>2026-01-01T12:30:00+01:00</LastActivityDate>" in XmlCodec().encode(
+        body
+    )
+
+
+@pytest.mark.parametrize("field", ["creation_date", "last_activity_date", "finished_date"])
+def test_a_naive_datetime_is_refused_with_the_way_to_send_one_on_purpose(field: str) -> None:
+    """A naive ``datetime`` would reach the server with no offset and be read as the
+    server's local time; the error says how to send an unspecified time on purpose."""
+    body = changes(**{field: datetime(2026, 1, 1, 12)})
+    assert not is_valid(body)
+    [error] = field_errors(body)
+    assert error.field == {"creation_date": "CreationDate"}.get(
+        field, "LastActivityDate" if field == "last_activity_date" else "FinishedDate"
+    )
+    assert "naive" in error.message
+    assert "Timestamp.from_datetime" in error.message
+    with pytest.raises(ValidationError):
+        validate(body)
+
+
+def test_a_naive_timestamp_is_an_unspecified_time_on_purpose() -> None:
+    """A ``Timestamp`` without tzinfo is .NET's ``DateTimeKind.Unspecified``: read from
+    the wire (no suffix) or wrapped by the caller, it is kept and sent without offset."""
+    read = Timestamp.parse("2026-01-01T12:00:00")
+    wrapped = Timestamp.from_datetime(datetime(2026, 1, 1, 12))
+    for value in (read, wrapped):
+        body = changes(last_activity_date=value)
+        assert is_valid(body)
+        assert field_errors(body) == []
+        assert orjson.loads(JsonCodec().encode(body))["LastActivityDate"] == "2026-01-01T12:00:00"
+
+
+def test_naive_message_dates_are_refused_too() -> None:
+    message = MessageChanges(
+        id=0,
+        message_conversation_id=5,
+        message_sender_enum_value=2,
+        is_read=False,
+        type_enum_value=0,
+        reply_date_utc=datetime(2026, 1, 1),
+    )
+    assert not is_valid(message)
+    assert [e.field for e in field_errors(message)] == ["ReplyDateUtc"]
+
+
+class _RaisingZone(tzinfo):
+    """A user's time zone whose ``utcoffset`` raises (a bug in their code)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=1 // 0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "BROKEN"
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+class _NoneZone(tzinfo):
+    """A tzinfo whose ``utcoffset`` is ``None``: Python calls such a datetime naive."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "BROKEN"
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+def test_a_tzinfo_that_raises_is_a_validation_error_not_its_exception() -> None:
+    body = changes(finished_date=datetime(2026, 1, 1, tzinfo=_RaisingZone()))
+    assert not is_valid(body)
+    [error] = field_errors(body)
+    assert error.field == "FinishedDate"
+    assert "ZeroDivisionError" in error.message
+    for codec in (JsonCodec(), XmlCodec()):
+        with pytest.raises(ValidationError) as info:
+            codec.encode(body)
+        assert info.value.fields == ("FinishedDate",)
+
+
+def test_a_tzinfo_without_an_offset_counts_as_naive() -> None:
+    body = changes(finished_date=datetime(2026, 1, 1, tzinfo=_NoneZone()))
+    assert not is_valid(body)
+    assert "naive" in field_errors(body)[0].message

@@ -20,6 +20,7 @@ from .._enums import enum_to_int
 from .._exceptions import DecodeError
 from .._fields import Kind, json_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
+from .._validation import INT32_MAX, INT32_MIN
 from ._base import (
     compile_function,
     construct_lines,
@@ -73,8 +74,16 @@ def _structure_timestamp(value: object, wire: str = "<date>") -> Timestamp:
         raise DecodeError(str(exc), media_type=MEDIA_TYPE, field=wire) from None
 
 
+def _out_of_range(wire: str, value: int) -> DecodeError:
+    return DecodeError(
+        f"{value} is outside the 32-bit range of a .NET int", media_type=MEDIA_TYPE, field=wire
+    )
+
+
 def _structure_enum(enum_cls: Any, value: object, wire: str) -> Any:
     if type(value) is int:
+        if not INT32_MIN <= value <= INT32_MAX:
+            raise _out_of_range(wire, value)
         return enum_cls._value2member_map_.get(value, value)
     if type(value) is str:
         # Json.NET reads enum names too (case-insensitively); the server writes integers,
@@ -136,7 +145,11 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         "_DecodeError": DecodeError,
         "_MT": MEDIA_TYPE,
         "_describe": _describe,
+        "_out_of_range": _out_of_range,
     }
+    # The server's integers and enums are .NET ints: a value outside int32 is no answer
+    # it can give, and could not be written back.
+    lo, hi = INT32_MIN, INT32_MAX
     lines = [
         "def structure(d, _type=None):",
         "    if type(d) is not dict:",
@@ -165,9 +178,11 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
                 f"    if {v} is not None and type({v}) is not str: raise _bad({w}, 'a string or null', {v})"
             )
         elif f.kind is Kind.INT:
+            lines.append(f"    if {v} is not None:")
             lines.append(
-                f"    if {v} is not None and type({v}) is not int: raise _bad({w}, 'an integer or null', {v})"
+                f"        if type({v}) is not int: raise _bad({w}, 'an integer or null', {v})"
             )
+            lines.append(f"        if not {lo} <= {v} <= {hi}: raise _out_of_range({w}, {v})")
         elif f.kind is Kind.BOOL:
             lines.append(
                 f"    if {v} is not None and type({v}) is not bool: raise _bad({w}, 'a boolean or null', {v})"
@@ -178,7 +193,9 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
             assert f.enum is not None
             ns[f"_E{i}"] = f.enum
             ns[f"_M{i}"] = f.enum._value2member_map_
-            lines.append(f"    if type({v}) is int: {v} = _M{i}.get({v}, {v})")
+            lines.append(f"    if type({v}) is int:")
+            lines.append(f"        if not {lo} <= {v} <= {hi}: raise _out_of_range({w}, {v})")
+            lines.append(f"        {v} = _M{i}.get({v}, {v})")
             lines.append(f"    elif {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
         assignments.append((f.name, v))
     lines.extend(construct_lines(cls, assignments, ns))
@@ -186,8 +203,9 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
 
 
 # msgspec reads integers of any size; orjson reads past 64 bits as floats, which no field
-# takes. Bounded to int64 (what msgspec can check), anything larger takes the reference path.
-_WIRE_INT = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+# takes. Bounded to .NET's int32: anything else takes the reference path, which names the
+# field in its DecodeError.
+_WIRE_INT = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
 _WIRE_TYPES = {
     Kind.STR: str,
     Kind.INT: _WIRE_INT,

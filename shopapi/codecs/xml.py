@@ -20,7 +20,7 @@ from .._enums import enum_to_name
 from .._exceptions import DecodeError
 from .._fields import Kind, xml_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
-from .._validation import XML_ILLEGAL
+from .._validation import INT32_MAX, INT32_MIN, XML_ILLEGAL
 from ._base import (
     compile_function,
     construct_lines,
@@ -85,7 +85,10 @@ def _int(el: Any, wire: str) -> int | None:
         raise _bad(wire, f"integer of {len(t)} characters is out of range")
     if _INT.fullmatch(t) is None:
         raise _bad(wire, f"expected an integer, got {t[:40]!r}")
-    return int(t)
+    value = int(t)
+    if not INT32_MIN <= value <= INT32_MAX:  # the server's integers are .NET ints
+        raise _bad(wire, f"{value} is outside the 32-bit range of a .NET int")
+    return value
 
 
 def _bool(el: Any, wire: str) -> bool | None:
