@@ -17,6 +17,7 @@ from typing import IO
 from ._client import ShopApiClient
 from ._models import MessageConversationChanges
 from ._retry import RetryPolicy
+from ._terminal import printable
 from .codecs import Codec, JsonCodec, XmlCodec
 
 __all__ = ["run_demo"]
@@ -115,7 +116,7 @@ async def run_demo(
     )
     out.write(f"  failed:  {len(failures)}\n")
     for cid, why in sorted(failures):
-        out.write(f"    conversation {cid}: {why}\n")
+        out.write(f"    conversation {cid}: {printable(why)}\n")  # server text: escaped
     out.write(
         f"  {requests} requests reached the server in {elapsed:.2f}s "
         f"({requests / elapsed:.0f} requests/s, {items / elapsed:.0f} items/s; "
