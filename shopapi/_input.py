@@ -190,4 +190,7 @@ def failure_record(
             return orjson.dumps({FAILURE_KEY: {**failure, "text": text}}) + b"\n"
     record = {k: v for k, v in members.items() if k != FAILURE_KEY}
     record[FAILURE_KEY] = dict(failure)
+    earlier = members.get(FAILURE_KEY)
+    if not record.keys() - {FAILURE_KEY} and isinstance(earlier, dict) and "text" in earlier:
+        record[FAILURE_KEY]["text"] = earlier["text"]  # still not fixed: keep its text
     return orjson.dumps(record) + b"\n"
