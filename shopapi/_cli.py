@@ -403,8 +403,10 @@ async def bulk_update(
         if source_stream is not stdin:
             source_stream.close()
         if journal is not None:
-            with contextlib.suppress(JournalWriteError):  # _run synced it and said so
-                journal.close()
+            try:
+                journal.close()  # closed by _run unless it stopped on an error
+            except JournalWriteError as exc:
+                stderr.write(f"shopapi: error: {printable(str(exc))}\n")
 
 
 async def _run(
@@ -562,11 +564,11 @@ async def _run(
                     progress.tick()
             finally:
                 await results.aclose()
-        if journal is not None and write_error is None:
+        if journal is not None:
             try:
-                journal.sync()
+                journal.close()  # its final fsync, before anything is claimed saved
             except JournalWriteError as exc:
-                write_error = str(exc)
+                write_error = str(exc) if write_error is None else write_error
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGINT)

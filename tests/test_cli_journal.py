@@ -184,7 +184,9 @@ async def test_a_journal_in_use_is_refused(server: FakeShopServer, tmp_path: Pat
 
 
 async def test_two_processes_on_one_journal_send_each_item_once(tmp_path: Path) -> None:
-    async with FakeShopServer(username=USER, password=PASSWORD, latency=0.01) as server:
+    # 200 items, 4 at a time, 50 ms each: the first run lasts ~2.5 s, well past the
+    # start of the second one.
+    async with FakeShopServer(username=USER, password=PASSWORD, latency=0.05) as server:
         server.seed(200, shop_id=1)
         path, journal = tmp_path / "in.jsonl", tmp_path / "job.journal"
         write_input(server, path, range(1, 201))
@@ -192,6 +194,7 @@ async def test_two_processes_on_one_journal_send_each_item_once(tmp_path: Path) 
         await wait_for_lines(journal, 5, first)  # the first one is running
         second = await cli(server, path, journal, 4)
         _, err2 = await second.communicate()
+        assert first.returncode is None  # the refusal came while the first one ran
         _, err1 = await first.communicate()
         assert second.returncode == JOURNAL_LOCKED, err2.decode()
         assert first.returncode == 0, err1.decode()
