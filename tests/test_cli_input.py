@@ -63,6 +63,30 @@ def test_a_bad_line_is_refused_naming_the_member(raw: bytes, field: str, words: 
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        line()[:-1] + b',"N\\u006fte":"b"}',  # the same key, spelled with an escape
+        line()[:-1] + b',"Note":"Note"}',
+        b'{"Note":"a \\"Note\\" b",' + line()[1:],
+    ],
+    ids=["escaped", "key-as-value", "quoted-in-a-string"],
+)
+def test_a_duplicate_is_found_however_it_is_spelled(raw: bytes) -> None:
+    with pytest.raises(DecodeError, match="given twice") as info:
+        read_item(raw)
+    assert info.value.field == "Note"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [line(Note="Note"), line(Note='say "Note" twice'), line(Note="\\Note\\")],
+    ids=["key-as-value", "quoted", "backslashes"],
+)
+def test_a_key_named_in_a_value_is_no_duplicate(raw: bytes) -> None:
+    assert read_item(raw).changes.note == orjson.loads(raw)["Note"]
+
+
 def test_unknown_members_name_the_option_that_lets_them_through() -> None:
     with pytest.raises(DecodeError) as info:
         read_item(line(CustomerEmial="a", Priority=2))
