@@ -448,10 +448,14 @@ async def _run(
             halt = why
         wake_up()
 
+    interrupts = 0
+
     def on_interrupt() -> None:
         # First Ctrl-C: read no more input, let the items in flight finish and be
         # journaled, so a re-run redoes none of them. Second: abandon them.
-        if halt == "interrupt":
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
             loop.remove_signal_handler(signal.SIGINT)
             if job is not None:
                 job.cancel()
@@ -623,7 +627,7 @@ async def _run(
         )
         stderr.flush()
         return FATAL
-    if halt == "interrupt":
+    if interrupts:
         stderr.write("shopapi: interrupted; the journal keeps every item saved so far\n")
         stderr.flush()
         return INTERRUPTED

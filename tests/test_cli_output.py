@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -117,3 +118,33 @@ async def test_demo_escapes_what_it_prints() -> None:
     await run_demo(items=60, concurrency=8, out=out)
     assert out.getvalue().isascii()
     assert all(line.isprintable() for line in out.getvalue().splitlines())
+
+
+async def test_bulk_update_into_a_closed_pipe_ends_without_a_traceback(tmp_path: Path) -> None:
+    """``bulk-update ... 2>&1 | head -1``: its output is stderr. The exit status says the
+    pipe closed, and the journal still holds exactly what was saved."""
+    async with FakeShopServer(username=USER, password=PASSWORD) as server:
+        server.seed(50, shop_id=1)
+        path, journal = tmp_path / "in.jsonl", tmp_path / "job.journal"
+        write_input(server, path, range(1, 51))
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *CLI,
+                "bulk-update",
+                "--base-url",
+                server.base_url,
+                "--journal",
+                str(journal),
+                str(path),
+                env={**os.environ, **ENV},
+                stdout=writer,
+                stderr=writer,
+            )
+        finally:
+            os.close(writer)
+        assert await proc.wait() == BROKEN_PIPE
+        records = journal.read_bytes().splitlines()[1:]
+        journaled = {orjson.loads(raw)["id"] for raw in records}
+        assert all(server.saves(c) >= 1 for c in journaled)
