@@ -257,8 +257,10 @@ class _Report:
     def _write(self, data: bytes) -> None:
         assert self.failures is not None
         try:
-            self.failures.write(data)
-            self.failures.flush()
+            view = memoryview(data)
+            while view:
+                written = self.failures.write(view)
+                view = view[written:]
         except OSError as exc:
             raise _OutputError(
                 f"cannot write the failures file {self.failures.name}: {exc.strerror or exc}"
@@ -393,7 +395,9 @@ async def bulk_update(
             # Opened only now, holding the journal's lock: a refused second run must
             # not truncate the first one's failures.
             try:
-                failures_file = open(args.failures, "wb")  # noqa: SIM115, ASYNC230 - once, at start
+                # Unbuffered: each record is written whole as it is made, so a full disk
+                # fails that write, not a flush at close.
+                failures_file = open(args.failures, "wb", buffering=0)  # noqa: SIM115, ASYNC230 - once, at start
             except OSError as exc:
                 raise UsageError(f"cannot write {args.failures}: {exc.strerror}") from None
         return await _run(args, client, source_stream, total, journal, failures_file, stderr=stderr)
@@ -572,6 +576,8 @@ async def _run(
             try:
                 journal.close()  # its final fsync, before anything is claimed saved
             except JournalWriteError as exc:
+                # After a failed write the same disk usually fails the last fsync too:
+                # the first error is the one to report.
                 write_error = str(exc) if write_error is None else write_error
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -605,11 +611,11 @@ async def _run(
         summary += f", saved on the server but not journaled {unjournaled} (a re-run redoes them)"
     stderr.write(f"{summary}, in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} items/s)\n")
     stderr.flush()
-    unread = " and the input after it was not read" if halt in ("write", "interrupt") else ""
     if write_error is not None:
+        claim = "; saved counts only what the journal holds" if journal is not None else ""
         stderr.write(
-            f"shopapi: error: {printable(write_error)}; stopped, and nothing more is claimed "
-            f"saved than the journal holds{unread}\n"
+            f"shopapi: error: {printable(write_error)}; stopped{claim}, and a re-run does "
+            "the rest\n"
         )
         stderr.flush()
         return WRITE_FAILED

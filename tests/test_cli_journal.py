@@ -285,3 +285,18 @@ async def test_a_file_size_limit_in_a_real_process_is_one_line_and_status_6(
         assert journal.read_bytes().endswith(b"\n")
         assert f"saved {len(kept)}," in err
         assert 0 < len(kept) < 100
+
+
+async def test_a_full_disk_under_the_failures_file_is_one_line_and_status_6(
+    server: FakeShopServer, tmp_path: Path
+) -> None:
+    """/dev/full answers every write with ENOSPC: a real full disk."""
+    path = tmp_path / "in.jsonl"
+    write_input(server, path, range(1, 31))
+    server.inject(Fault.status(400), conversation_id=5)
+    code, err = await run(server, "--concurrency", "2", "--failures", "/dev/full", str(path))
+    assert code == WRITE_FAILED
+    [error] = [line for line in err.splitlines() if line.startswith("shopapi: error:")]
+    assert "cannot write the failures file /dev/full: No space left on device" in error
+    assert "Traceback" not in err
+    assert sum(1 for r in server.requests if r.method == "PUT") <= 5 + 2  # it stopped
