@@ -1,8 +1,11 @@
 """The command line: ``python -m shopapi bulk-update ...`` and ``python -m shopapi demo``.
 
-Exit status: 0 when every item was saved, 1 when some failed, 2 on usage errors,
-130 when interrupted. A first Ctrl-C stops reading input and lets the items in flight
-finish (so the journal has them all); a second abandons them.
+Exit status (the README's table): 0 every item saved, 1 some failed, 2 usage error,
+3 the journal belongs to another job, 4 the journal is in use by another process,
+5 stopped at a fatal error (no item could succeed), 6 the journal or the failures file
+could not be written, 130 interrupted, 141 the output pipe was closed. A first Ctrl-C
+stops reading input and lets the items in flight finish (so the journal has them all);
+a second abandons them.
 """
 
 from __future__ import annotations
@@ -17,19 +20,48 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Any
 
-import orjson
+import attrs
 
 from ._client import Limits, ShopApiClient
-from ._exceptions import ApiError, DecodeError, ShopApiError, ValidationError
-from ._journal import Journal, item_key
-from ._models import MessageConversationChanges
+from ._exceptions import (
+    ApiError,
+    AuthenticationError,
+    DecodeError,
+    PermissionDeniedError,
+    ShopApiError,
+    ValidationError,
+)
+from ._input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY, InputItem, failure_record, read_item
+from ._journal import (
+    Journal,
+    JournalError,
+    JournalLockedError,
+    JournalMismatchError,
+    JournalWriteError,
+    input_digest,
+    job_record,
+)
+from ._ordering import KeyedQueue
 from ._retry import RetryPolicy
+from ._terminal import printable
 from .codecs import Codec, JsonCodec, XmlCodec
 
 __all__ = ["main"]
 
+SOME_FAILED = 1
 USAGE_ERROR = 2
+JOURNAL_MISMATCH = 3
+JOURNAL_LOCKED = 4
+FATAL = 5
+WRITE_FAILED = 6
 INTERRUPTED = 130
+#: What a shell reports for a program killed by SIGPIPE (128 + 13): ``| head`` closed it.
+BROKEN_PIPE = 141
+
+#: Input lines read ahead while waiting for an earlier line of the same conversation.
+MAX_WAITING = 1024
+#: Unknown member names warned about, at most (``--allow-unknown-members``).
+MAX_WARNINGS = 100
 
 
 class UsageError(Exception):
@@ -56,10 +88,24 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shopapi")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from . import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     parser = argparse.ArgumentParser(
         prog="shopapi", description="ShopCtrl API client: bulk updates and a demo."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -80,13 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight")
     bulk.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
     bulk.add_argument(
-        "--journal", default=None, help="record saved items here; a re-run skips them"
+        "--journal",
+        default=None,
+        help="record saved items here; a re-run of the same job skips them (FILE only)",
     )
     bulk.add_argument(
-        "--failures", default=None, help="write failed items here as JSON lines (default: stderr)"
+        "--failures",
+        default=None,
+        help=(
+            "write the items not saved here, as input lines for the next run, each with "
+            f"its error under {FAILURE_KEY!r}; truncated at start (default: stderr)"
+        ),
     )
     bulk.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per attempt")
     bulk.add_argument("--max-attempts", type=_positive_int, default=4, help="attempts per item")
+    bulk.add_argument(
+        ALLOW_UNKNOWN_OPTION,
+        action="store_true",
+        help=(
+            "accept input members this version does not know (exports from a newer "
+            "server); they cannot be sent yet, so they are left out, with a warning"
+        ),
+    )
 
     demo = commands.add_parser(
         "demo", help="bulk-update a few hundred conversations on the built-in fake server"
@@ -160,37 +221,79 @@ def describe_error(error: BaseException) -> dict[str, Any]:
             out["modelState"] = {k: list(v) for k, v in error.model_state.items()}
     if isinstance(error, ValidationError):
         out["fields"] = list(error.fields)
+    if isinstance(error, DecodeError) and error.field is not None:
+        out["field"] = error.field
     return out
 
 
+def is_fatal(error: BaseException) -> bool:
+    """Whether ``error`` means that no item of the job can succeed: the credentials
+    were refused (401) or the user may not do this (403). Sending the rest would only
+    repeat the same answer thousands of times."""
+    return isinstance(error, AuthenticationError | PermissionDeniedError)
+
+
+@attrs.define
+class _Line:
+    """An input line read and waiting to be sent, or sent."""
+
+    number: int
+    raw: bytes
+    item: InputItem
+
+
+class _OutputError(Exception):
+    """The failures file could not be written."""
+
+
 class _Report:
-    def __init__(self, progress: Progress, failures: IO[bytes] | None) -> None:
+    """Where failures go: the failures file as input records, or stderr as lines."""
+
+    def __init__(self, progress: Progress, failures: IO[bytes] | None, input_name: str) -> None:
         self.progress = progress
         self.failures = failures
+        self.input_name = input_name
 
-    def failed(self, line: int, changes: Any, error: BaseException) -> None:
+    def _write(self, data: bytes) -> None:
+        assert self.failures is not None
+        try:
+            view = memoryview(data)
+            while view:
+                written = self.failures.write(view)
+                view = view[written:]
+        except OSError as exc:
+            raise _OutputError(
+                f"cannot write the failures file {self.failures.name}: {exc.strerror or exc}"
+            ) from None
+
+    def failed(
+        self,
+        line: int,
+        raw: bytes,
+        item: InputItem | None,
+        error: BaseException,
+        *,
+        quiet: bool = False,
+    ) -> None:
+        """Report one failed line; ``quiet`` keeps it off stderr (the fatal stop's
+        single message covers it)."""
         self.progress.failed += 1
-        record: dict[str, Any] = {"line": line}
-        if isinstance(changes, MessageConversationChanges):
-            record["shopId"] = changes.shop_id
-            record["id"] = changes.id
-        record.update(describe_error(error))
+        info: dict[str, Any] = {"line": line, "input": self.input_name}
+        info.update(describe_error(error))
         if self.failures is not None:
-            self.failures.write(orjson.dumps(record) + b"\n")
-            self.failures.flush()
-        else:
+            self._write(failure_record(raw, item.members if item else None, info))
+        elif not quiet:
             where = f"line {line}"
-            if "id" in record:
-                where += f" (shop {record['shopId']}, conversation {record['id']})"
-            self.progress.message(f"failed: {where}: {record['error']}: {record['message']}")
+            if item is not None:
+                where += f" (shop {item.changes.shop_id}, conversation {item.changes.id})"
+            self.progress.message(printable(f"failed: {where}: {info['error']}: {info['message']}"))
 
-
-def _count_lines(path: str) -> int | None:
-    try:
-        with open(path, "rb") as f:
-            return sum(1 for raw in f if raw.strip())
-    except OSError:
-        return None
+    def not_attempted(self, line: int, raw: bytes, item: InputItem | None, why: str) -> None:
+        """Record a line the job stopped before sending, so the failures file has it."""
+        if self.failures is not None:
+            info = {"line": line, "input": self.input_name, "error": "NotAttempted"}
+            info["message"] = why
+            self._write(failure_record(raw, item.members if item else None, info))
 
 
 async def _lines(stream: IO[bytes]) -> AsyncIterator[tuple[int, bytes]]:
@@ -206,6 +309,32 @@ async def _lines(stream: IO[bytes]) -> AsyncIterator[tuple[int, bytes]]:
             yield number, raw
 
 
+def _check_input(path: str, failures: str | None) -> tuple[int, str]:
+    """The input's line count and digest; refuse a failures file that is the input."""
+    try:
+        total, digest = input_digest(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if failures and os.path.exists(failures):
+        same = False
+        with contextlib.suppress(OSError):
+            same = os.path.samefile(failures, path)
+        if same:
+            raise UsageError(
+                f"--failures {failures} is the input, and it is truncated at start: "
+                f"rename it first (mv {failures} retry.jsonl)"
+            )
+    return total, digest
+
+
+def _usage_or_status(exc: JournalError) -> int:
+    if isinstance(exc, JournalMismatchError):
+        return JOURNAL_MISMATCH
+    if isinstance(exc, JournalLockedError):
+        return JOURNAL_LOCKED
+    return WRITE_FAILED
+
+
 async def bulk_update(
     args: argparse.Namespace,
     *,
@@ -218,135 +347,336 @@ async def bulk_update(
     password = env.get("SHOPAPI_PASSWORD")
     if not username or password is None:
         raise UsageError("set SHOPAPI_USERNAME and SHOPAPI_PASSWORD in the environment")
+    digest = None
     if args.file == "-":
-        source_stream, total = stdin, None
+        if args.journal:
+            # Its records are line numbers of one input: a pipe cannot be checked for
+            # being that input again, so a re-run could skip lines never saved.
+            raise UsageError("--journal needs an input FILE (stdin cannot be identified)")
+        total = None
     else:
-        try:
-            source_stream = open(args.file, "rb")  # noqa: SIM115, ASYNC230 - once, at start; closed below
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-        total = _count_lines(args.file)
+        total, digest = await asyncio.to_thread(_check_input, args.file, args.failures)
     codec: Codec = XmlCodec() if args.format == "xml" else JsonCodec()
-    reader = JsonCodec()
+    try:
+        client = ShopApiClient(
+            args.base_url,
+            auth=(username, password),
+            codec=codec,
+            timeout=args.timeout,
+            retry=RetryPolicy(max_attempts=args.max_attempts),
+            limits=Limits(rate=args.rate),
+        )
+    except ShopApiError as exc:
+        raise UsageError(str(exc)) from None
+
+    def error(status: int, text: str) -> int:
+        stderr.write(f"shopapi: error: {printable(text)}\n")
+        stderr.flush()
+        return status
+
+    source_stream = stdin
     failures_file = None
     journal = None
     try:
-        if args.failures:
+        if args.file != "-":
             try:
-                failures_file = open(args.failures, "ab")  # noqa: SIM115, ASYNC230 - once, at start
+                source_stream = open(args.file, "rb")  # noqa: SIM115, ASYNC230 - once, at start; closed below
             except OSError as exc:
-                raise UsageError(f"cannot write {args.failures}: {exc.strerror}") from None
+                raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         if args.journal:
+            assert digest is not None
             try:
-                journal = Journal(args.journal)
+                journal = Journal(args.journal, job=job_record(args.base_url, args.file, digest))
+            except JournalError as exc:
+                return error(_usage_or_status(exc), str(exc))
             except OSError as exc:
                 raise UsageError(f"cannot use journal {args.journal}: {exc.strerror}") from None
-        progress = Progress(stderr, total)
-        report = _Report(progress, failures_file)
-        in_flight: dict[int, tuple[int, str]] = {}
-        next_index = 0
+        if args.failures:
+            # Opened only now, holding the journal's lock: a refused second run must
+            # not truncate the first one's failures.
+            try:
+                # Unbuffered: each record is written whole as it is made, so a full disk
+                # fails that write, not a flush at close.
+                failures_file = open(args.failures, "wb", buffering=0)  # noqa: SIM115, ASYNC230 - once, at start
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.failures}: {exc.strerror}") from None
+        return await _run(args, client, source_stream, total, journal, failures_file, stderr=stderr)
+    finally:
+        if failures_file is not None:
+            failures_file.close()
+        if source_stream is not stdin:
+            source_stream.close()
+        if journal is not None:
+            try:
+                journal.close()  # closed by _run unless it stopped on an error
+            except JournalWriteError as exc:
+                stderr.write(f"shopapi: error: {printable(str(exc))}\n")
 
-        stopping = False
-        loop = asyncio.get_running_loop()
-        job = asyncio.current_task()
 
-        def on_interrupt() -> None:
-            # First Ctrl-C: read no more input, let the items in flight finish and be
-            # journaled, so a re-run redoes none of them. Second: abandon them.
-            nonlocal stopping
-            if stopping:
-                loop.remove_signal_handler(signal.SIGINT)
-                if job is not None:
-                    job.cancel()
-                return
-            stopping = True
+async def _run(
+    args: argparse.Namespace,
+    client: ShopApiClient,
+    source_stream: IO[bytes],
+    total: int | None,
+    journal: Journal | None,
+    failures_file: IO[bytes] | None,
+    *,
+    stderr: IO[str],
+) -> int:
+    """Send the lines; the job's files are open and checked."""
+    progress = Progress(stderr, total)
+    report = _Report(progress, failures_file, args.file)
+    queue: KeyedQueue[tuple[int, int], _Line] = KeyedQueue()
+    in_flight: dict[int, _Line] = {}
+    popped: list[_Line] = []  # taken from the queue but never sent: the job stopped
+    lines = _lines(source_stream)
+    next_index = 0
+    eof = False
+    warned: set[str] = set()
+    # Why no new item may start: None (go on), "interrupt", "fatal" or "write".
+    halt: str | None = None
+    fatal: tuple[int, InputItem, ShopApiError] | None = None
+    write_error: str | None = None
+    unjournaled = 0
+    loop = asyncio.get_running_loop()
+    wake: asyncio.Future[None] | None = None
+    job = asyncio.current_task()
+
+    def wake_up() -> None:
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def stop(why: str) -> None:
+        nonlocal halt
+        if halt is None:
+            halt = why
+        wake_up()
+
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        # First Ctrl-C: read no more input, let the items in flight finish and be
+        # journaled, so a re-run redoes none of them. Second: abandon them.
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            loop.remove_signal_handler(signal.SIGINT)
+            if job is not None:
+                job.cancel()
+            return
+        stop("interrupt")
+        progress.message(
+            "shopapi: interrupted; finishing the items in flight (Ctrl-C again to abandon them)"
+        )
+
+    def warn_dropped(number: int, names: tuple[str, ...]) -> None:
+        for name in names:
+            if name in warned or len(warned) >= MAX_WARNINGS:
+                continue
+            warned.add(name)
             progress.message(
-                "shopapi: interrupted; finishing the items in flight (Ctrl-C again to abandon them)"
+                printable(
+                    f"shopapi: warning: line {number}: unknown member {name!r} left out "
+                    f"({ALLOW_UNKNOWN_OPTION}: this version cannot send members it does "
+                    "not know, and the server may reset that field); not repeated"
+                )
             )
 
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGINT, on_interrupt)
-
-        async def items() -> AsyncIterator[MessageConversationChanges]:
-            nonlocal next_index
-            async for number, raw in _lines(source_stream):
-                if stopping:
+    async def items() -> AsyncIterator[Any]:
+        nonlocal next_index, eof, wake
+        while halt is None:
+            ready = queue.pop()
+            if ready is not None:
+                # Let the results already delivered be seen first: no item starts
+                # after a fatal answer has arrived.
+                await asyncio.sleep(0)
+                if halt is not None:
+                    popped.append(ready[1])
                     return
-                if not raw.strip():
-                    continue
-                key = item_key(raw)
-                if journal is not None and key in journal:
-                    progress.skipped += 1
-                    continue
-                try:
-                    changes = reader.decode(raw, MessageConversationChanges)
-                except DecodeError as exc:
-                    report.failed(number, None, exc)
-                    continue
-                in_flight[next_index] = (number, key)
+                in_flight[next_index] = ready[1]
                 next_index += 1
-                yield changes
+                yield ready[1].item.changes
+                continue
+            if eof or queue.waiting >= MAX_WAITING:
+                if eof and not len(queue):
+                    return
+                wake = loop.create_future()  # an item ends, freeing its conversation
+                await wake
+                continue
+            try:
+                number, raw = await anext(lines)
+            except StopAsyncIteration:
+                eof = True
+                continue
+            if not raw.strip():
+                continue
+            try:
+                item = read_item(raw, allow_unknown=args.allow_unknown_members)
+            except DecodeError as exc:
+                report.failed(number, raw, None, exc)
+                continue
+            if item.dropped:
+                warn_dropped(number, item.dropped)
+            changes = item.changes
+            if journal is not None and journal.done(changes.shop_id, changes.id, number):
+                progress.skipped += 1
+                continue
+            queue.put((changes.shop_id, changes.id), _Line(number, raw, item))
 
-        try:
-            client = ShopApiClient(
-                args.base_url,
-                auth=(username, password),
-                codec=codec,
-                timeout=args.timeout,
-                retry=RetryPolicy(max_attempts=args.max_attempts),
-                limits=Limits(rate=args.rate),
-            )
-        except ShopApiError as exc:
-            raise UsageError(str(exc)) from None
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
         async with client:
             results = client.message_conversations.update_many(
                 items(), concurrency=args.concurrency
             )
             try:
                 async for result in results:
-                    number, key = in_flight.pop(result.index)
+                    sent = in_flight.pop(result.index)
+                    changes = sent.item.changes
                     if result.ok:
-                        progress.saved += 1
-                        if journal is not None:
-                            journal.record(
-                                key,
-                                line=number,
-                                shopId=result.changes.shop_id,
-                                id=result.changes.id,
-                            )
+                        if journal is None:
+                            progress.saved += 1
+                        elif write_error is not None:
+                            unjournaled += 1
+                        else:
+                            try:
+                                journal.record(sent.number, changes.shop_id, changes.id)
+                            except JournalWriteError as exc:
+                                write_error = str(exc)
+                                unjournaled += 1
+                                stop("write")
+                            else:
+                                progress.saved += 1
                     else:
                         assert result.error is not None
-                        report.failed(number, result.changes, result.error)
+                        failure = result.error
+                        if is_fatal(failure):
+                            if fatal is None:
+                                fatal = (sent.number, sent.item, failure)
+                                stop("fatal")
+                            quiet = True
+                        else:
+                            quiet = False
+                        try:
+                            report.failed(sent.number, sent.raw, sent.item, failure, quiet=quiet)
+                        except _OutputError as exc:
+                            if write_error is None:
+                                write_error = str(exc)
+                            report.failures = None
+                            stop("write")
+                    # Only now may the next line for this conversation start: this one
+                    # is journaled, so the order holds across a crash as well.
+                    queue.done((changes.shop_id, changes.id))
+                    wake_up()
                     progress.tick()
             finally:
                 await results.aclose()
-        progress.finish()
-        elapsed = time.monotonic() - progress.started
-        done = progress.saved + progress.failed
-        stderr.write(
-            f"saved {progress.saved}, failed {progress.failed}, "
-            f"skipped {progress.skipped} (already in the journal), "
-            f"in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} items/s)\n"
-        )
-        if stopping:
-            stderr.write("shopapi: interrupted; the journal keeps every item saved so far\n")
-            stderr.flush()
-            return INTERRUPTED
-        stderr.flush()
-        return 0 if progress.failed == 0 else 1
+        if journal is not None:
+            try:
+                journal.close()  # its final fsync, before anything is claimed saved
+            except JournalWriteError as exc:
+                # After a failed write the same disk usually fails the last fsync too:
+                # the first error is the one to report.
+                write_error = str(exc) if write_error is None else write_error
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
-        if journal is not None:
-            journal.close()
-        if failures_file is not None:
-            failures_file.close()
-        if source_stream is not stdin:
-            source_stream.close()
+            loop.remove_signal_handler(signal.SIGINT)
+    progress.finish()
+
+    left = popped + sorted(queue.drain(), key=lambda line: line.number)
+    not_attempted = len(left)
+    if fatal is not None and write_error is None:
+        # Every line the job did not send goes to the failures file, so that re-running
+        # the failures does them; the rest of the input is read for that.
+        why = f"not attempted: the job stopped at line {fatal[0]} ({type(fatal[2]).__name__})"
+        try:
+            for line in left:
+                report.not_attempted(line.number, line.raw, line.item, why)
+            async for number, raw in lines:
+                if raw.strip():
+                    not_attempted += 1
+                    report.not_attempted(number, raw, None, why)
+        except _OutputError as exc:
+            write_error = str(exc)
+    elapsed = time.monotonic() - progress.started
+    done = progress.saved + progress.failed
+    summary = (
+        f"saved {progress.saved}, failed {progress.failed}, "
+        f"skipped {progress.skipped} (already in the journal)"
+    )
+    if not_attempted:
+        summary += f", not attempted {not_attempted}"
+    if unjournaled:
+        summary += f", saved on the server but not journaled {unjournaled} (a re-run redoes them)"
+    stderr.write(f"{summary}, in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} items/s)\n")
+    stderr.flush()
+    if write_error is not None:
+        claim = "; saved counts only what the journal holds" if journal is not None else ""
+        stderr.write(
+            f"shopapi: error: {printable(write_error)}; stopped{claim}, and a re-run does "
+            "the rest\n"
+        )
+        stderr.flush()
+        return WRITE_FAILED
+    if fatal is not None:
+        number, item, failure = fatal
+        stderr.write(
+            printable(
+                f"shopapi: stopped: line {number} (shop {item.changes.shop_id}, conversation "
+                f"{item.changes.id}): {type(failure).__name__}: {failure}"
+            )
+            + "\nshopapi: no item can succeed with these credentials and permissions: "
+            f"{not_attempted} items were not attempted; fix the cause and re-run"
+            + (" (the failures file holds them)" if failures_file is not None else "")
+            + "\n"
+        )
+        stderr.flush()
+        return FATAL
+    if interrupts:
+        stderr.write("shopapi: interrupted; the journal keeps every item saved so far\n")
+        stderr.flush()
+        return INTERRUPTED
+    return 0 if progress.failed == 0 else SOME_FAILED
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at the null device, so that the interpreter's final
+    flush of what is still buffered cannot raise ``BrokenPipeError`` again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                continue  # not a real file (a test's capture): nothing to flush at exit
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``shopapi`` console script and ``python -m shopapi``."""
+    """The ``shopapi`` console script and ``python -m shopapi``.
+
+    A reader that closes the pipe early (``shopapi demo | head -3``) ends the command
+    with status 141 and no traceback, as a program killed by SIGPIPE would end. SIGPIPE
+    itself stays ignored (Python's default): it would also kill the process on a write
+    to a socket the server closed.
+    """
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit:  # argparse's --help, --version and usage errors
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a closed pipe is reported here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _discard_output()
+        return BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -360,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format)
         )
     except UsageError as exc:
-        parser.exit(USAGE_ERROR, f"shopapi: error: {exc}\n")
+        parser.exit(USAGE_ERROR, f"shopapi: error: {printable(str(exc))}\n")
     except (KeyboardInterrupt, asyncio.CancelledError):
         sys.stderr.write("\nshopapi: interrupted; the journal keeps every item saved so far\n")
         return INTERRUPTED

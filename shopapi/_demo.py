@@ -17,6 +17,7 @@ from typing import IO
 from ._client import ShopApiClient
 from ._models import MessageConversationChanges
 from ._retry import RetryPolicy
+from ._terminal import printable
 from .codecs import Codec, JsonCodec, XmlCodec
 
 __all__ = ["run_demo"]
@@ -52,9 +53,13 @@ async def run_demo(
             server.inject(Fault.status(503), conversation_id=cid)
         for cid in ids[20:23]:
             server.inject(Fault.status(503), Fault.status(502), conversation_id=cid)
-        server.inject(Fault.status(429, retry_after=1), conversation_id=ids[30])
-        server.inject(Fault.drop(), conversation_id=ids[40])
-        server.inject(Fault.drop(after_body=True), conversation_id=ids[41])
+        # Sliced, not indexed: a small --items runs the faults that fit.
+        for cid in ids[30:31]:
+            server.inject(Fault.status(429, retry_after=1), conversation_id=cid)
+        for cid in ids[40:41]:
+            server.inject(Fault.drop(), conversation_id=cid)
+        for cid in ids[41:42]:
+            server.inject(Fault.drop(after_body=True), conversation_id=cid)
         invalid = set(ids[50:54])
 
         def changes() -> list[MessageConversationChanges]:
@@ -115,7 +120,7 @@ async def run_demo(
     )
     out.write(f"  failed:  {len(failures)}\n")
     for cid, why in sorted(failures):
-        out.write(f"    conversation {cid}: {why}\n")
+        out.write(f"    conversation {cid}: {printable(why)}\n")  # server text: escaped
     out.write(
         f"  {requests} requests reached the server in {elapsed:.2f}s "
         f"({requests / elapsed:.0f} requests/s, {items / elapsed:.0f} items/s; "

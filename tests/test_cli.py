@@ -14,9 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi import JsonCodec, MessageConversationChanges
+from shopapi import JsonCodec
 from shopapi._cli import Progress, build_parser, bulk_update, main
-from shopapi._journal import Journal, item_key
+from shopapi._journal import Journal, input_digest, job_record
 from shopapi.testing import FakeShopServer, Fault
 
 USER, PASSWORD = "cli", "cli-secret"
@@ -75,9 +75,7 @@ async def test_failures_are_reported_with_line_numbers(
     path = tmp_path / "in.jsonl"
     lines = write_input(server, path, range(1, 11))
     lines[2] = b'{"Id": 3, "ShopId": 1, "PlatformKindEnumValue": 0, "CustomerEmail": '
-    lines[5] = lines[5].replace(
-        b'"Note":"cli 6"', b'"Note":"cli 6","CustomerEmail":"' + b"e" * 60 + b'"'
-    )
+    lines[5] = orjson.dumps({**orjson.loads(lines[5]), "CustomerEmail": "e" * 60})
     lines.insert(7, b"")  # blank lines are skipped, but still counted as lines
     path.write_bytes(b"\n".join(lines) + b"\n")
     server.inject(Fault.status(400), conversation_id=9)
@@ -86,14 +84,16 @@ async def test_failures_are_reported_with_line_numbers(
     assert code == 1
     assert "saved 7, failed 3" in err
     records = [orjson.loads(raw) for raw in failures.read_bytes().splitlines()]
-    by_line = {r["line"]: r for r in records}
+    by_line = {r["$failure"]["line"]: r for r in records}
     assert set(by_line) == {3, 6, 10}
-    assert by_line[3]["error"] == "DecodeError"
-    assert by_line[6]["error"] == "ValidationError"
-    assert by_line[6]["fields"] == ["CustomerEmail"]
-    assert by_line[10]["error"] == "BadRequestError"
-    assert by_line[10]["status"] == 400
-    assert by_line[10]["id"] == 9
+    assert by_line[3]["$failure"]["error"] == "DecodeError"
+    assert by_line[3]["$failure"]["text"] == lines[2].decode()  # not an object: kept as text
+    assert by_line[6]["$failure"]["error"] == "ValidationError"
+    assert by_line[6]["$failure"]["fields"] == ["CustomerEmail"]
+    assert by_line[10]["$failure"]["error"] == "BadRequestError"
+    assert by_line[10]["$failure"]["status"] == 400
+    # The original item, member for member, with the error beside it.
+    assert {k: v for k, v in by_line[10].items() if k != "$failure"} == orjson.loads(lines[9])
 
 
 async def test_failures_go_to_stderr_without_a_file(server: FakeShopServer, tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ async def test_journal_makes_a_rerun_skip_what_was_saved(
     server.inject(Fault.status(400), conversation_id=7)
     code, _ = await run(server, "--journal", str(journal), str(path))
     assert code == 1
-    assert len(journal.read_bytes().splitlines()) == 49
+    assert len(journal.read_bytes().splitlines()) == 1 + 49  # the job record, then the saves
     before = len(server.requests)
     code, err = await run(server, "--journal", str(journal), str(path))
     assert code == 0
@@ -123,18 +123,18 @@ async def test_journal_makes_a_rerun_skip_what_was_saved(
 
 async def test_torn_journal_tail_is_ignored(server: FakeShopServer, tmp_path: Path) -> None:
     path, journal = tmp_path / "in.jsonl", tmp_path / "job.journal"
-    lines = write_input(server, path, range(1, 4))
-    journal.write_bytes(
-        orjson.dumps({"key": item_key(lines[0]), "line": 1})
-        + b"\n"
-        + b'{"key": "'
-        + item_key(lines[1]).encode()[:10]
-    )
+    write_input(server, path, range(1, 4))
+    job = job_record(server.base_url, str(path), input_digest(path)[1])
+    with Journal(journal, job=job) as opened:
+        opened.record(1, 1, 1)
+    with journal.open("ab") as f:
+        f.write(b'{"line":2,"shopId":1,"i')  # a crash in the middle of a record
     code, err = await run(server, "--journal", str(journal), str(path))
     assert code == 0
     assert "saved 2, failed 0, skipped 1" in err
     assert all(raw.startswith(b"{") for raw in journal.read_bytes().splitlines())
-    assert len(Journal(journal)) == 3
+    with Journal(journal, job=job) as reopened:
+        assert len(reopened) == 3
 
 
 async def test_missing_credentials_is_a_usage_error(tmp_path: Path) -> None:
@@ -263,13 +263,6 @@ async def test_crash_and_resume_loses_nothing(tmp_path: Path, sig: signal.Signal
             assert redone == 0  # Ctrl-C lets the items in flight finish and be journaled
         for cid in range(1, 301):
             assert server.get(1, cid).note == f"cli {cid}"  # type: ignore[union-attr]
-
-
-def test_journal_keys_ignore_surrounding_whitespace() -> None:
-    changes = MessageConversationChanges(id=1, shop_id=1, platform_kind_enum_value=0)
-    raw = JsonCodec().encode(changes)
-    assert item_key(raw) == item_key(b"  " + raw + b"\r\n")
-    assert item_key(raw) != item_key(raw.replace(b'"Id":1', b'"Id":2'))
 
 
 async def test_reads_stdin_with_a_dash(server: FakeShopServer, tmp_path: Path) -> None:

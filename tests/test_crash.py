@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi._journal import Journal, item_key
+from shopapi._journal import Journal, job_record
 from shopapi.testing import FakeShopServer
 from tests.test_cli import PASSWORD, USER, cli, wait_for_lines, write_input
 
@@ -30,7 +30,7 @@ def journaled_ids(journal: Path) -> set[int]:
     """Ids of the complete records (a torn tail is not a record)."""
     data = journal.read_bytes() if journal.exists() else b""
     ids = set()
-    for raw in data[: data.rfind(b"\n") + 1].splitlines():
+    for raw in data[: data.rfind(b"\n") + 1].splitlines()[1:]:  # after the job record
         ids.add(orjson.loads(raw)["id"])
     return ids
 
@@ -116,54 +116,53 @@ async def test_crash_campaign(
         print(f"\ncrash campaign seed {seed}:", figures)
 
 
-def real_journal(path: Path, n: int) -> list[bytes]:
-    """A journal as the CLI writes it: one record per saved item."""
-    lines = [f'{{"Id":{cid},"ShopId":1,"PlatformKindEnumValue":0}}'.encode() for cid in range(n)]
-    with Journal(path) as journal:
-        for number, raw in enumerate(lines, 1):
-            journal.record(item_key(raw), line=number, shopId=1, id=number)
-    return lines
+JOB = job_record("http://127.0.0.1:9", "in.jsonl", "0" * 32)
+
+
+def real_journal(path: Path, n: int) -> None:
+    """A journal as the CLI writes it: the job record, then one record per saved line."""
+    with Journal(path, job=JOB) as journal:
+        for number in range(1, n + 1):
+            journal.record(number, 1, number)
 
 
 def test_torn_tail_at_every_cut_point(tmp_path: Path) -> None:
     """A crash mid-write leaves any prefix of the journal; each must reopen cleanly."""
     source, torn = tmp_path / "full.journal", tmp_path / "torn.journal"
-    lines = real_journal(source, 25)
+    real_journal(source, 25)
     data = source.read_bytes()
-    keys = [item_key(raw) for raw in lines]
-    assert data.count(b"\n") == len(keys)
-    extra = item_key(b"one more")
+    header = data.index(b"\n") + 1
+    assert data.count(b"\n") == 1 + 25
     for cut in range(len(data) + 1):
         prefix = data[:cut]
         torn.write_bytes(prefix)
-        complete = prefix.count(b"\n")
-        journal = Journal(torn)
+        complete = max(prefix.count(b"\n") - 1, 0)  # records after the job record
+        journal = Journal(torn, job=JOB)
         try:
             assert len(journal) == complete
-            assert all(k in journal for k in keys[:complete])
-            assert not any(k in journal for k in keys[complete:])
+            assert all(journal.done(1, i, i) for i in range(1, complete + 1))
+            assert not any(journal.done(1, i, i) for i in range(complete + 1, 26))
             assert journal.torn == (not prefix.endswith(b"\n") and cut > 0)
-            assert torn.read_bytes() == prefix[: prefix.rfind(b"\n") + 1]
-            journal.record(extra, line=0)
+            # Cut inside the job record, the journal starts afresh with it.
+            kept = prefix[: prefix.rfind(b"\n") + 1] if cut >= header else data[:header]
+            assert torn.read_bytes() == kept
+            journal.record(99, 1, 99)
         finally:
             journal.close()
-        reopened = Journal(torn)
-        try:
+        with Journal(torn, job=JOB) as reopened:
             assert not reopened.torn
             assert len(reopened) == complete + 1
-            assert extra in reopened
-        finally:
-            reopened.close()
+            assert reopened.done(1, 99, 99)
 
 
 def test_torn_tail_at_random_cut_points_of_a_cli_journal(tmp_path: Path) -> None:
-    """The same on a journal with long, real-looking records, at random cut points."""
+    """The same on a long journal, at random cut points."""
     rng = random.Random(5)
     source, torn = tmp_path / "full.journal", tmp_path / "torn.journal"
     real_journal(source, 2000)
     data = source.read_bytes()
     for cut in rng.sample(range(len(data)), 200):
         torn.write_bytes(data[:cut])
-        with Journal(torn) as journal:
-            assert len(journal) == data[:cut].count(b"\n")
-        assert torn.read_bytes().endswith(b"\n") or torn.read_bytes() == b""
+        with Journal(torn, job=JOB) as journal:
+            assert len(journal) == max(data[:cut].count(b"\n") - 1, 0)
+        assert torn.read_bytes().endswith(b"\n")
