@@ -47,8 +47,15 @@ import shopapi
 import shopapi.codecs
 import shopapi.helppage
 import shopapi.testing
-from shopapi import RetryPolicy, ShopApiClient
-from shopapi._fields import Kind, wire_fields
+from shopapi import (
+    MessageBasicInfo,
+    MessageChanges,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+    RetryPolicy,
+    ShopApiClient,
+)
+from shopapi._fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
 from tools.griffe_rst_roles import rewrite_roles
 
@@ -331,6 +338,20 @@ def test_every_example_passes_mypy_strict(tmp_path: Path) -> None:
     assert [e for e in errors if not e.startswith("<sentinel>.md:")] == []
 
 
+def test_code_lines_fit_the_page() -> None:
+    """79 columns is what the content column shows at 1280 px without scrolling."""
+    long = []
+    for page in sorted(DOCS.rglob("*.md")):
+        lang = None
+        for number, line in enumerate(page.read_text("utf-8").split("\n"), 1):
+            fence = _FENCE.match(line)
+            if fence is not None:
+                lang = fence["lang"] if lang is None else None
+            elif lang in ("python", "sh") and len(line) > 79:
+                long.append(f"{page.relative_to(ROOT)}:{number}: {len(line)} columns")
+    assert long == []
+
+
 # -- the harness itself ---------------------------------------------------------------------
 
 
@@ -426,38 +447,51 @@ def _rendered_paths() -> set[str]:
     }
 
 
+def _tables(text: str) -> list[list[list[str]]]:
+    """Every Markdown table of ``text``: its body rows, cells without their backticks."""
+    tables: list[list[list[str]]] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|---") and i > 0 and lines[i - 1].startswith("|"):
+            rows = []
+            for row in lines[i + 1 :]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip().strip("`") for c in row.strip().strip("|").split("|")])
+            tables.append(rows)
+    return tables
+
+
+def _field_row(f: WireField) -> list[str]:
+    kinds = {Kind.STR: "string", Kind.INT: "int", Kind.BOOL: "bool", Kind.TIMESTAMP: "date"}
+    rules = ["required"] if f.required else []
+    if not f.nullable:
+        rules.append("not nullable")
+    if f.max_length:
+        rules.append(f"at most {f.max_length} characters")
+    kind = f.enum.__name__ if f.enum is not None else kinds[f.kind]
+    return [f.wire, f.name, kind, ", ".join(rules)]
+
+
 @pytest.mark.parametrize(
-    ("full", "basic", "occurrence"),
+    ("section", "full", "basic"),
     [
-        (shopapi.MessageConversationChanges, shopapi.MessageConversationBasicInfo, 0),
-        (shopapi.MessageChanges, shopapi.MessageBasicInfo, 1),
+        ("## Conversation fields", MessageConversationChanges, MessageConversationBasicInfo),
+        ("## Message fields", MessageChanges, MessageBasicInfo),
     ],
     ids=["conversations", "messages"],
 )
-def test_the_field_tables_match_the_models(full: type, basic: type, occurrence: int) -> None:
-    """The resource page's tables are the models' wire metadata, row for row."""
+def test_the_field_tables_match_the_models(section: str, full: type, basic: type) -> None:
+    """The resource page's two tables per section are the basic type's fields and the
+    ones the full type adds, row for row from the models' wire metadata."""
     text = (DOCS / "resources" / "message-conversations.md").read_text("utf-8")
-    tables = text.split("| wire name |")[1:]
-    rows = [
-        [c.strip().strip("`") for c in line.strip("|").split("|")]
-        for line in ("| wire name |" + tables[occurrence]).splitlines()[2:]
-        if line.startswith("|")
-    ]
-    kinds = {Kind.STR: "string", Kind.INT: "int", Kind.BOOL: "bool", Kind.TIMESTAMP: "date"}
+    body = text.split(section, 1)[1].split("\n## ", 1)[0]
     in_basic = {f.name for f in wire_fields(basic)}
     expected = [
-        [
-            f.wire,
-            f.name,
-            f.enum.__name__ if f.enum is not None else kinds[f.kind],
-            "yes" if f.nullable else "no",
-            str(f.max_length or ""),
-            "yes" if f.required else "",
-            "yes" if f.name in in_basic else "",
-        ]
-        for f in wire_fields(full)
+        [_field_row(f) for f in wire_fields(basic)],
+        [_field_row(f) for f in wire_fields(full) if f.name not in in_basic],
     ]
-    assert rows == expected
+    assert _tables(body) == expected
 
 
 def test_the_changelog_is_included() -> None:
