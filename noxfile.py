@@ -20,8 +20,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "shopapi", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "shopapi", "tests", "benchmarks", "noxfile.py")
+    paths = ("shopapi", "tests", "benchmarks", "noxfile.py", "tools")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session
