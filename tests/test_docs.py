@@ -57,6 +57,7 @@ from shopapi import (
 )
 from shopapi._fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
+from tools.griffe_attrs import default_text
 from tools.griffe_rst_roles import rewrite_roles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -543,3 +544,16 @@ def _known(target: str) -> str | None:
 )
 def test_rest_roles_become_links(docstring: str, rendered: str) -> None:
     assert rewrite_roles(docstring, _known) == rendered
+
+
+# -- the attrs constructors in the reference (tools/griffe_attrs.py) ------------------------
+
+
+def test_attrs_defaults_read_as_in_the_source() -> None:
+    import shopapi._retry as retry_module
+
+    policy = attrs.fields_dict(RetryPolicy)
+    assert default_text(policy["retry_statuses"].default, retry_module) == "RETRYABLE_STATUSES"
+    assert default_text(policy["max_attempts"].default, retry_module) == "4"
+    assert default_text(policy["deadline"].default, retry_module) == "None"
+    assert default_text(attrs.Factory(list), retry_module) == "list()"
