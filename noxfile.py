@@ -1,5 +1,5 @@
-"""Sessions: tests, lint, typecheck, bench, and the long reliability campaigns (fuzz, soak,
-crash, fault_matrix; see RELIABILITY.md)."""
+"""Sessions: tests, lint, typecheck, docs, bench, and the long reliability campaigns (fuzz,
+soak, crash, fault_matrix; see RELIABILITY.md)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "shopapi", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "shopapi", "tests", "benchmarks", "noxfile.py")
+    paths = ("shopapi", "tests", "benchmarks", "noxfile.py", "tools")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session
@@ -74,3 +75,14 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     for script in ("bench_codecs.py", "bench_session.py", "bench_bulk.py"):
         session.run("python", f"benchmarks/{script}")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; ``--strict`` turns a broken reference or link into a
+    failure. ``nox -s docs -- serve`` serves it on 127.0.0.1:8000 instead."""
+    session.install("-e", ".[docs]")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", "--strict", "--dev-addr", "127.0.0.1:8000")
+    else:
+        session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
