@@ -495,6 +495,23 @@ def test_the_field_tables_match_the_models(section: str, full: type, basic: type
     assert _tables(body) == expected
 
 
+def _exit_status_table(text: str) -> list[list[str]]:
+    """The body rows of the table whose header is ``| exit status | meaning |``."""
+    header = "| exit status | meaning |"
+    return _tables(header + text.split(header, 1)[1])[0]
+
+
+def test_the_bulk_jobs_exit_statuses_are_the_readmes() -> None:
+    """The guide mirrors the README's single exit-status table, row for row."""
+    guide = (DOCS / "guides" / "bulk-jobs.md").read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert guide.count("| exit status | meaning |") == 1
+    assert readme.count("| exit status | meaning |") == 1
+    statuses = _exit_status_table(guide)
+    assert [row[0] for row in statuses] == ["0", "1", "2", "3", "4", "5", "6", "130", "141"]
+    assert statuses == _exit_status_table(readme)
+
+
 def test_the_changelog_is_included() -> None:
     assert '--8<-- "CHANGELOG.md"' in (DOCS / "changelog.md").read_text()
     changelog = (ROOT / "CHANGELOG.md").read_text()
