@@ -22,6 +22,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, SupportsIndex, overload
 
+from ._exceptions import ConfigurationError
+
 __all__ = ["MAX_OFFSET", "PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
 
 #: The widest offset .NET's ``DateTimeOffset`` allows, either way.
@@ -57,14 +59,29 @@ class Timestamp(datetime):
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
-        """Parse .NET's round-trip form; raise ``ValueError`` on anything else."""
-        return parse_timestamp(text)
+        """Parse .NET's round-trip form.
+
+        Raises:
+            ConfigurationError: ``text`` is not one (a ``ShopApiError`` and a ``ValueError``).
+        """
+        try:
+            return parse_timestamp(text)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     @classmethod
     def from_datetime(cls, value: datetime, *, sub_microsecond_ticks: int = 0) -> Timestamp:
-        """Wrap a ``datetime``, adding 0..9 ticks of 100 ns past its microsecond."""
+        """Wrap a ``datetime``, adding 0..9 ticks of 100 ns past its microsecond.
+
+        This is also how to send a time of unspecified kind on purpose: a naive
+        ``datetime`` set on a model is refused (the server would read it as its own
+        local time), but ``Timestamp.from_datetime(naive)`` is written without an offset.
+
+        Raises:
+            ConfigurationError: ``sub_microsecond_ticks`` is not in 0..9.
+        """
         if not 0 <= sub_microsecond_ticks <= 9:
-            raise ValueError("sub_microsecond_ticks must be in 0..9")
+            raise ConfigurationError("sub_microsecond_ticks must be in 0..9")
         sub = getattr(value, "_sub", 0) if sub_microsecond_ticks == 0 else sub_microsecond_ticks
         return _make(value, sub)
 

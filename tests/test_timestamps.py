@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -341,3 +342,21 @@ def test_the_text_kept_from_parsing_is_what_formatting_writes(
     fresh = Timestamp.from_datetime(parsed)  # equal, but built without the text
     assert fresh is not parsed
     assert format_timestamp(parsed) == format_timestamp(fresh)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Timestamp.parse("yesterday"),
+        lambda: Timestamp.parse("2026-01-11T16:13:16+15:00"),
+        lambda: Timestamp.from_datetime(datetime(2026, 1, 1, tzinfo=UTC), sub_microsecond_ticks=10),
+    ],
+)
+def test_the_public_constructors_raise_shopapi_errors(make: Callable[[], object]) -> None:
+    """Bad input to the public constructors is a ShopApiError, still a ValueError."""
+    from shopapi import ConfigurationError, ShopApiError
+
+    with pytest.raises(ShopApiError) as raised:
+        make()
+    assert isinstance(raised.value, ConfigurationError)
+    assert isinstance(raised.value, ValueError)  # callers catching ValueError keep working
