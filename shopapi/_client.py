@@ -22,12 +22,13 @@ from collections.abc import (
     Sequence,
 )
 from types import MappingProxyType, TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiohttp
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._adaptive import DEFAULT_MAX_CONCURRENCY, AdaptiveGate, AdaptiveLimit
 from ._bulk import UpdateResult, run_bulk
 from ._config import check_positive, optional_positive
 from ._exceptions import (
@@ -305,8 +306,13 @@ class ShopApiClient:
         *,
         expect: Any,
         check: Callable[[Any], None] | None = None,
+        limiter: AdaptiveGate | None = None,
     ) -> Any:
-        """Send ``request`` under the limits and the retry policy; return the model."""
+        """Send ``request`` under the limits and the retry policy; return the model.
+
+        With ``limiter`` (a bulk job's adaptive limit), each attempt also waits for one
+        of its slots, and tells it how the attempt went.
+        """
         session = self._session if self._session is not None else self._get_session()
         cached = self._merged_headers.get(id(request.headers))
         if cached is not None and cached[0] is request.headers:
@@ -340,6 +346,14 @@ class ShopApiClient:
                 client_timeout = self._client_timeout(min(self._timeout, left))
             failure: ShopApiError
             raw: RawResponse | None = None
+            if limiter is not None:
+                ticket = await limiter.acquire()
+                if deadline is not None:  # the wait for a slot counts against it
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        limiter.release(ticket)
+                        raise self._deadline_passed(request, attempt - 1)
+                    client_timeout = self._client_timeout(min(self._timeout, left))
             # The send coroutine is made only once a concurrency slot is held, so a call
             # cancelled while waiting for one leaves no coroutine unawaited.
             if gate is not None:
@@ -356,9 +370,18 @@ class ShopApiClient:
                 )
             except TransportError as exc:
                 failure = exc
+            except BaseException:
+                if limiter is not None:
+                    limiter.release(ticket)
+                raise
             finally:
                 if gate is not None:
                     gate.release()
+            if limiter is not None:
+                if raw is not None:
+                    limiter.release(ticket, status=raw.status)
+                else:
+                    limiter.release(ticket, error=failure)
             status = None
             response_headers: Mapping[str, str] | None = None
             if raw is not None:
@@ -497,7 +520,11 @@ class MessageConversations:
         return await self._start_update(shop_id, message_conversation_id, changes)
 
     def _start_update(
-        self, shop_id: int, message_conversation_id: int, changes: MessageConversationChanges
+        self,
+        shop_id: int,
+        message_conversation_id: int,
+        changes: MessageConversationChanges,
+        limiter: AdaptiveGate | None = None,
     ) -> Coroutine[Any, Any, MessageConversation]:
         """Check and build the PUT now (raising ``ValidationError`` at once) and return
         the call, to be awaited: the bulk path awaits it directly, one coroutine fewer
@@ -510,6 +537,7 @@ class MessageConversations:
             request,
             expect=MessageConversation,
             check=check_conversation(shop_id, message_conversation_id),
+            limiter=limiter,
         )
         return call
 
@@ -638,7 +666,9 @@ class MessageConversations:
         self,
         items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
         *,
-        concurrency: int = 8,
+        concurrency: int | Literal["auto"] = 8,
+        max_concurrency: int | None = None,
+        on_limit_change: Callable[[int], None] | None = None,
     ) -> AsyncGenerator[UpdateResult, None]:
         """Update many conversations; yield one :class:`UpdateResult` per item as each ends.
 
@@ -650,8 +680,49 @@ class MessageConversations:
         memory. ``aclose()`` the iterator (or cancel its consumer) to stop early: work in
         flight is cancelled.
 
+        With ``concurrency="auto"`` the number of requests in flight adapts to the server:
+        it is learnt from each answer's round trip and cut at once on 429, 503, 504 or a
+        timeout (see :mod:`shopapi._adaptive`), within ``max_concurrency``. It needs no
+        tuning and composes with the client's rate limit, its 429 pause and its retry
+        budget. The input then runs up to ``2 * max_concurrency`` items ahead.
+
         Args:
             items: An iterable or async iterable of ``MessageConversationChanges``.
-            concurrency: Requests in flight at most.
+            concurrency: Requests in flight at most, or ``"auto"``.
+            max_concurrency: With ``"auto"``, the ceiling (never above the client's
+                ``Limits.max_concurrency``); by default that, else 100, the size of the
+                client's own connection pool.
+            on_limit_change: With ``"auto"``, called with each new limit (for progress
+                displays; it must not block).
         """
-        return run_bulk(self._start_update, items, concurrency=concurrency)
+        if concurrency != "auto":
+            if max_concurrency is not None or on_limit_change is not None:
+                raise ConfigurationError(
+                    "max_concurrency and on_limit_change apply to concurrency='auto' only"
+                )
+            if isinstance(concurrency, str):
+                raise ConfigurationError(
+                    f"concurrency must be an int >= 1 or 'auto', got {concurrency!r}"
+                )
+            return run_bulk(self._start_update, items, concurrency=concurrency)
+        client_ceiling = self._client._limits.max_concurrency
+        ceiling = client_ceiling or DEFAULT_MAX_CONCURRENCY
+        if max_concurrency is not None:
+            if (
+                isinstance(max_concurrency, bool)
+                or not isinstance(max_concurrency, int)
+                or max_concurrency < 1
+            ):
+                raise ConfigurationError(
+                    f"max_concurrency must be an int >= 1, got {max_concurrency!r}"
+                )
+            ceiling = min(client_ceiling or max_concurrency, max_concurrency)
+        gate = AdaptiveGate(AdaptiveLimit(max_limit=ceiling), on_change=on_limit_change)
+        start = self._start_update
+
+        def update(
+            shop_id: int, conversation_id: int, changes: MessageConversationChanges
+        ) -> Coroutine[Any, Any, MessageConversation]:
+            return start(shop_id, conversation_id, changes, gate)
+
+        return run_bulk(update, items, concurrency=ceiling, admission=gate)
