@@ -46,6 +46,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _concurrency(text: str) -> int | str:
+    """``auto`` (adaptive) or an int >= 1."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _positive_int(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -77,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url", required=True, help="tenant root, e.g. https://x.shopctrl.com:52222"
     )
     bulk.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    bulk.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight")
+    bulk.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=8,
+        help="requests in flight, or 'auto' to adapt to the server's capacity",
+    )
     bulk.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
     bulk.add_argument(
         "--journal", default=None, help="record saved items here; a re-run skips them"
