@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--items", type=_positive_int, default=300, help="conversations to update")
     demo.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight")
     demo.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
+    demo.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="show concurrency='auto' following a fake server whose capacity changes",
+    )
     return parser
 
 
@@ -366,8 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 bulk_update(args, stdin=sys.stdin.buffer, stderr=sys.stderr, env=dict(os.environ))
             )
-        from ._demo import run_demo
+        from ._demo import run_adaptive_demo, run_demo
 
+        if args.adaptive:
+            return asyncio.run(run_adaptive_demo())
         return asyncio.run(
             run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format)
         )
