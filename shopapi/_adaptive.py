@@ -16,51 +16,60 @@ that meets no queue. Each answer therefore measures the capacity directly (Littl
 
 and the limit is that estimate plus a small standing queue, ``limit = C + q`` with
 ``q = 2 + C / 10``: enough that a server slot never idles while the client turns an
-answer into its next request, and small enough to add a tenth to each request's latency
-and to stay far inside any server's queue. For the job, C requests in service is the
-most throughput the server gives; more in flight only adds latency, then rejections.
+answer into its next request. C requests in service is the most throughput the server
+gives; more in flight only adds latency, then refusals.
 
 Why each choice:
 
-* **The capacity from every answer, not one step per round trip.** Vegas and AIMD move
-  the limit one request per round trip, so finding C takes C round trips, and losing
-  half of it as long. Netflix's Gradient computes the same ratio but multiplies it by
-  the *limit*, which is wrong whenever fewer requests are in flight than it allows (a
-  rate limit, a slow input, retries backing off): the limit then grows without bound.
-  Here each sample uses the number *actually in flight when that request was sent*, so a
-  rate- or input-limited job keeps a limit just above what it uses, and a capacity
-  change is corrected within about one round trip. Samples are averaged with weight
-  ``1 / limit``: about one round trip's worth.
-* **Start exponentially, and stop at the first standing queue.** From 4, the limit
-  grows by half a request per answer (1.5x per round trip), until three answers in a
-  row show more than ``q`` requests queued. 1.5x rather than TCP's 2x because the first
-  queued answer comes back a round trip late: the overshoot stays within half of what
-  the server holds, which its queue absorbs.
+* **The capacity from what was actually in flight.** Vegas and AIMD move the limit one
+  request per round trip, so finding C takes C round trips. Netflix's Gradient computes
+  the same ratio but multiplies it by the *limit*, which is wrong whenever fewer
+  requests are in flight than it allows (a rate limit, a slow input, retries backing
+  off): the limit then grows without bound. Here each answer uses the number in flight
+  *when that request was sent*, so a rate- or input-limited job keeps a limit just above
+  what it uses, and a capacity change is seen within a round trip.
+* **A round's best estimate, with a 25% tolerance.** Noise (a busy client machine, a
+  garbage collection, a new connection's set-up) only ever makes answers slower, and
+  only some of them; a queue delays every answer of a round. So the estimate is updated
+  once per round trip (as many answers as were in flight) from the round's *best*
+  answer, and a round trip up to 1.25x the base is not taken for a queue. Measured on
+  a shared 2-core machine, answers with no queue at all came back 10-50% over the base;
+  without these two, the limit settled at 40% of a capacity of 64. The price is a
+  standing queue of up to a quarter of C more, which any server queue holds.
+* **Start exponentially, stop at the first standing queue.** From 4, the limit grows
+  1.5x per round trip (never past twice what is in use) until a round shows more than
+  ``q`` queued. 1.5x rather than TCP's 2x because the first queued answer comes back a
+  round trip late, so the overshoot stays within what a server queue absorbs.
+* **Down gently on latency, at once on refusals.** Latency moves the limit halfway to
+  its target per round trip, and up by at most ``q / 2``: a stall on the client's side
+  delays a whole round, and under-using the server costs more than a little extra
+  queue. A 429, a 503, a 504 or an attempt that timed out means the server's queue is
+  full or it cannot keep up: the limit drops to 0.7 of what was in flight, and the
+  capacity estimate with it. The refusals of one burst are one event (as TCP counts one
+  loss per window): a signal from a request sent before the last cut changes nothing,
+  and answers sent before it no longer count either.
+* **A plateau below the last refusal.** Its level is remembered: within 10% of it the
+  limit grows by one request per round trip, and stays below it for 20 round trips
+  (doubled, up to 1,280, each time the same level is refused again, when a refusal there
+  steps back by one, not by a third), and forgets it once 10% past (CUBIC's plateau).
+  On a server that queues nothing, refusals are the only signal, and this keeps them to
+  a handful per job.
 * **The base round trip is a running minimum, re-measured when it cannot be confirmed.**
-  Keeping the smallest ever seen (Vegas) goes stale when the server becomes slower: every
-  answer then looks queued, and the limit collapses. A minimum over a sliding window
-  instead creeps up, because with a standing queue no request ever sees the bare round
-  trip, and the limit runs away into rejections. So, like BBR's ProbeRTT and Envoy's
-  minRTT window: when no answer has come within 10% of the base for 5 s, the limit
-  halves until a few requests sent meanwhile come back (they meet no queue), and their
-  minimum becomes the base, up or down. That costs about half a round trip of
+  Keeping the smallest ever seen (Vegas) goes stale when the server becomes slower:
+  every answer then looks queued, and the limit collapses. A minimum over a sliding
+  window instead creeps up, because with a standing queue no request ever sees the bare
+  round trip, and the limit runs away into refusals. So, like BBR's ProbeRTT and
+  Envoy's minRTT window: when no answer has come within 10% of the base for 5 s, the
+  limit halves until four requests sent meanwhile come back (they meet no queue), and
+  their minimum becomes the base, up or down. That costs about half a round trip of
   throughput every 5 s, and nothing when the queue is empty anyway.
-* **Load signals cut at once.** A 429, a 503, a 504 or an attempt that timed out means
-  the server's queue is full or it cannot keep up: the limit drops to 0.7 of what was in
-  flight, and the capacity estimate with it. The rejections of one burst are one event
-  (as TCP counts one loss per window): a signal from a request sent before the last cut
-  changes nothing. The level where it happened is remembered: the limit comes back to
-  within 10% of it at the usual pace, then by one request per round trip, and forgets
-  it once past it by 10% (CUBIC's plateau around its last maximum). On a server that
-  queues nothing and rejects at once, rejections are the only signal, and this keeps
-  them to about one per approach.
 * **What is not a signal.** 500, 502, 408 and failed connections say nothing about load,
-  and a rejection's quick round trip says nothing about the queue: none is a sample.
+  and a refusal's quick round trip says nothing about the queue: none is a sample.
 * **Attempts, not items.** The gate holds a slot per attempt: a request waiting out its
-  backoff, the client-wide 429 pause or a rate-limit token holds none, so the budget
-  and the pause work as before. Waits after the slot is taken (``Limits(max_concurrency)``,
-  the connection pool) count in the round trip, so the limit settles where the client
-  itself starts queueing, too.
+  backoff, the client-wide 429 pause or a rate-limit token holds none, so the retry
+  budget and the pause work as before. Waits after the slot is taken
+  (``Limits(max_concurrency)``, the connection pool) count in the round trip, so the
+  limit settles where the client itself starts queueing, too.
 """
 
 from __future__ import annotations
@@ -87,8 +96,8 @@ DEFAULT_MAX_CONCURRENCY = 100
 OVERLOAD_STATUSES = frozenset({429, 503, 504})
 
 _INITIAL = 4
-_STARTUP_GAIN = 0.5  # added per answer while starting: 1.5x per round trip
-_STARTUP_EXIT = 3  # answers in a row showing a standing queue end the start
+_TOLERANCE = 1.25  # round trips up to 25% over the base are not taken for a queue
+_STARTUP_GROWTH = 1.5  # per round trip while starting, and at most ever
 _DECREASE = 0.7  # on overload, the limit becomes this much of what was in flight
 _CONFIRM = 1.1  # an answer within 10% of the base confirms it
 _PROBE_INTERVAL = 5.0  # seconds without confirmation before the base is re-measured
@@ -96,7 +105,7 @@ _PROBE_SAMPLES = 4
 _NEAR_WALL = 0.9  # within 10% of the last overload, grow by one per round trip
 _PAST_WALL = 1.1  # 10% past it, forget it
 _HOLD_ROUNDS = 20  # after a refusal, round trips spent below its level before trying it
-_MAX_HOLD_ROUNDS = 160  # doubled per refusal at the same level, up to this
+_MAX_HOLD_ROUNDS = 1280  # doubled per refusal at the same level, up to this
 _MIN_RTT = 1e-6
 
 #: When a request was sent (seconds) and how many were in flight then, itself included.
@@ -152,7 +161,12 @@ class AdaptiveLimit:
         self._base = math.inf  # round trip of a request that meets no queue
         self._confirmed = -math.inf  # when an answer last came within _CONFIRM of the base
         self._starting = True
-        self._queued_in_a_row = 0
+        # This round's answers: the best capacity estimate, the most in flight, how
+        # many; only answers to requests sent since _round_from count.
+        self._round_from = -math.inf
+        self._round_best = 0.0
+        self._round_peak = 0
+        self._round_answers = 0
         self._wall: float | None = None  # in flight at the last overload
         self._hold_until = -math.inf  # until then, stay below the wall
         self._hold_rounds = _HOLD_ROUNDS
@@ -205,37 +219,58 @@ class AdaptiveLimit:
         if rtt <= self._base * _CONFIRM:
             self._confirmed = now
         self._base = min(self._base, rtt)
-        sample = in_flight * self._base / rtt
-        weight = 1.0 / max(self._limit, 1.0)
-        if self._capacity == 0.0:
-            self._capacity = sample
-        else:
-            self._capacity += weight * (sample - self._capacity)
+        if sent_at < self._round_from:
+            return  # sent before the last cut or probe: it describes the old limit
+        # Queueing delays every answer of a round, noise (a busy client, a connection
+        # set-up) only some, and only ever makes an answer slower: so the round's best
+        # estimate, not its mean, is the capacity.
+        self._round_best = max(
+            self._round_best, in_flight * min(1.0, _TOLERANCE * self._base / rtt)
+        )
+        self._round_peak = max(self._round_peak, in_flight)
+        self._round_answers += 1
+        if self._round_answers < self._round_peak:
+            return  # a round is as many answers as were in flight: one round trip
+        in_use = float(self._round_peak)
+        capacity = self._capacity = self._round_best
+        self._new_round(now)
         if self._starting:
-            if in_flight - sample > _headroom(sample):
-                self._queued_in_a_row += 1
-                if self._queued_in_a_row >= _STARTUP_EXIT:
-                    self._starting = False
-            else:
-                self._queued_in_a_row = 0
+            if in_use - capacity <= _headroom(capacity):
                 # Never more than twice what is in use: an input- or rate-limited job
                 # must not talk itself up to the ceiling.
-                self._set(min(self._limit + _STARTUP_GAIN, max(self._limit, 2.0 * in_flight)))
+                self._set(min(self._limit * _STARTUP_GROWTH, max(self._limit, 2.0 * in_use)))
+                self._maybe_probe(now)
                 return
-        target = self._capacity + _headroom(self._capacity)
+            self._starting = False
+        target = capacity + _headroom(capacity)
+        wall = self._wall
+        if wall is not None and target > self._limit:
+            if self._limit >= wall * _PAST_WALL:
+                self._wall = None  # the server grew: the old level no longer binds
+            elif target >= wall * _NEAR_WALL:
+                target = min(target, self._limit + 1.0)  # one request per round trip
+                if now < self._hold_until:
+                    target = min(target, max(self._limit, wall - 1.0))
         if target < self._limit:
-            self._set(target)
+            # Latency moves the limit down gently, halfway per round trip: a stall of
+            # the client's own (a busy machine, a collection) delays a whole round,
+            # and under-using the server costs more than a little extra queue.
+            # Refusals are what cut at once.
+            target = (self._limit + target) / 2.0
         else:
-            step = 1.0
-            wall = self._wall
-            if wall is not None:
-                if self._limit >= wall * _PAST_WALL:
-                    self._wall = None  # the server grew: the old level no longer binds
-                elif self._limit + 1.0 >= wall * _NEAR_WALL:
-                    step = 1.0 / max(self._limit, 1.0)  # one request per round trip
-                    if now < self._hold_until:
-                        target = min(target, max(self._limit, wall - 1.0))
-            self._set(min(target, self._limit + step))
+            # Up by at most half the headroom per round trip: one round's best estimate
+            # may be a lucky one, and the headroom is what it may cost.
+            target = min(target, self._limit + max(1.0, _headroom(capacity) / 2.0))
+        self._set(target)
+        self._maybe_probe(now)
+
+    def _new_round(self, now: float) -> None:
+        self._round_from = now
+        self._round_best = 0.0
+        self._round_peak = 0
+        self._round_answers = 0
+
+    def _maybe_probe(self, now: float) -> None:
         if now - self._confirmed >= self.probe_interval:
             probe_limit = max(self.min_limit, int(self._capacity / 2.0))
             self._probe = (now, self._limit, probe_limit, math.inf, 0)
@@ -255,6 +290,7 @@ class AdaptiveLimit:
         self._base = least  # up or down: this is what a request meeting no queue takes
         self._confirmed = now
         self._set(restore)
+        self._new_round(now)
 
     def on_overload(self, *, sent_at: float, now: float, in_flight: int) -> None:
         """The server refused a request for load (429, 503, 504) or it timed out.
@@ -270,6 +306,7 @@ class AdaptiveLimit:
         if sent_at < self._cut_at:
             return  # part of the burst already answered for
         self._cut_at = now
+        self._new_round(now)
         self._starting = False
         level = float(max(in_flight, 1))
         wall = self._wall

@@ -100,7 +100,7 @@ async def test_the_client_s_max_concurrency_is_the_ceiling_too() -> None:
 
 async def test_capacity_halved_mid_run_rejections_stop_and_every_item_is_reported_once() -> None:
     n = 1500
-    async with server_for(capacity=8, service_time=0.01, queue_limit=2) as server:
+    async with server_for(capacity=8, service_time=0.01, queue_limit=8) as server:
         async with client_for(server) as client:
             loop = asyncio.get_running_loop()
             halved_at = 0.0
