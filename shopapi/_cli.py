@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=8,
-        help="requests in flight, or 'auto' to adapt to the server's capacity",
+        default="auto",
+        help="requests in flight, or 'auto' (the default) to adapt to the server's capacity",
     )
     bulk.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
     bulk.add_argument(

@@ -666,7 +666,7 @@ class MessageConversations:
         self,
         items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
         *,
-        concurrency: int | Literal["auto"] = 8,
+        concurrency: int | Literal["auto"] = "auto",
         max_concurrency: int | None = None,
         on_limit_change: Callable[[int], None] | None = None,
     ) -> AsyncGenerator[UpdateResult, None]:
@@ -676,19 +676,19 @@ class MessageConversations:
         An invalid item fails alone with its ``ValidationError`` and sends nothing; a
         permanent failure fails alone; transient ones are retried by the client's
         policy. Input is pulled lazily (never more than ``2 * concurrency`` items ahead
-        of the results consumed), so millions of items stream through in constant
-        memory. ``aclose()`` the iterator (or cancel its consumer) to stop early: work in
-        flight is cancelled.
+        of the results consumed, ``2 * max_concurrency`` with ``"auto"``), so millions
+        of items stream through in constant memory. ``aclose()`` the iterator (or cancel
+        its consumer) to stop early: work in flight is cancelled.
 
-        With ``concurrency="auto"`` the number of requests in flight adapts to the server:
-        it is learnt from each answer's round trip and cut at once on 429, 503, 504 or a
-        timeout (see :mod:`shopapi._adaptive`), within ``max_concurrency``. It needs no
-        tuning and composes with the client's rate limit, its 429 pause and its retry
-        budget. The input then runs up to ``2 * max_concurrency`` items ahead.
+        With ``concurrency="auto"`` (the default) the number of requests in flight adapts
+        to the server: it is learnt from each answer's round trip and cut at once on 429,
+        503, 504 or a timeout (see :mod:`shopapi._adaptive`), within ``max_concurrency``.
+        It needs no tuning and composes with the client's rate limit, its 429 pause and
+        its retry budget.
 
         Args:
             items: An iterable or async iterable of ``MessageConversationChanges``.
-            concurrency: Requests in flight at most, or ``"auto"``.
+            concurrency: Requests in flight at most, or ``"auto"`` (the default).
             max_concurrency: With ``"auto"``, the ceiling (never above the client's
                 ``Limits.max_concurrency``); by default that, else 100, the size of the
                 client's own connection pool.

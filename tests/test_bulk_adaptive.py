@@ -249,3 +249,16 @@ async def test_the_options_are_validated(kw: dict[str, object]) -> None:
     async with ShopApiClient("http://127.0.0.1:9") as client:
         with pytest.raises(ConfigurationError):
             client.message_conversations.update_many([], **kw)  # type: ignore[arg-type]
+
+
+async def test_auto_is_the_default_and_finds_more_than_the_old_default_of_8() -> None:
+    async with server_for(capacity=32, service_time=0.01, queue_limit=32) as server:
+        async with client_for(server) as client:
+            results = [
+                r
+                async for r in client.message_conversations.update_many(
+                    item(c) for c in range(1, 801)
+                )
+            ]
+        assert server.load().peak_in_service == 32
+    exactly_once(results, 800)

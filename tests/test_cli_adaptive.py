@@ -53,3 +53,8 @@ def test_anything_else_is_a_usage_error(value: str, capsys: pytest.CaptureFixtur
         main(["bulk-update", "--base-url", "http://127.0.0.1:9", "--concurrency", value, "x"])
     assert info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_auto_is_the_default() -> None:
+    args = build_parser().parse_args(["bulk-update", "--base-url", "x", "f"])
+    assert args.concurrency == "auto"
