@@ -74,3 +74,11 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     for script in ("bench_codecs.py", "bench_session.py", "bench_bulk.py"):
         session.run("python", f"benchmarks/{script}")
+
+
+@nox.session
+def bench_adaptive(session: nox.Session) -> None:
+    """concurrency="auto" against the best fixed concurrency per capacity (long: pass
+    e.g. ``-- --items 5000`` for a shorter run)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_adaptive.py", *session.posargs)
