@@ -357,7 +357,12 @@ class ShopApiClient:
             # The send coroutine is made only once a concurrency slot is held, so a call
             # cancelled while waiting for one leaves no coroutine unawaited.
             if gate is not None:
-                await gate.acquire()
+                try:
+                    await gate.acquire()
+                except BaseException:
+                    if limiter is not None:  # cancelled while waiting: its slot is free
+                        limiter.release(ticket)
+                    raise
             try:
                 raw = await send(
                     session,

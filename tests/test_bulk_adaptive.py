@@ -262,3 +262,24 @@ async def test_auto_is_the_default_and_finds_more_than_the_old_default_of_8() ->
             ]
         assert server.load().peak_in_service == 32
     exactly_once(results, 800)
+
+
+async def test_a_call_cancelled_waiting_for_the_client_s_semaphore_frees_its_slot() -> None:
+    """With ``Limits(max_concurrency=1)`` a call holds an adaptive slot while it waits
+    for the client's semaphore; cancelled there, it must give the slot back."""
+    from shopapi._adaptive import AdaptiveGate, AdaptiveLimit
+
+    server = server_for(service_time=0.2)
+    async with server, client_for(server, limits=Limits(max_concurrency=1)) as client:
+        gate = AdaptiveGate(AdaptiveLimit(initial=4))
+        conversations = client.message_conversations
+        first = asyncio.ensure_future(conversations._start_update(1, 1, item(1), gate))
+        second = asyncio.ensure_future(conversations._start_update(1, 2, item(2), gate))
+        await asyncio.sleep(0.05)
+        assert gate.in_flight == 2
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert gate.in_flight == 1
+        await first
+        assert gate.in_flight == 0
