@@ -86,3 +86,11 @@ def docs(session: nox.Session) -> None:
         session.run("mkdocs", "serve", "--strict", "--dev-addr", "127.0.0.1:8000")
     else:
         session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session
+def bench_adaptive(session: nox.Session) -> None:
+    """concurrency="auto" against the best fixed concurrency per capacity (long: pass
+    e.g. ``-- --items 5000`` for a shorter run)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_adaptive.py", *session.posargs)

@@ -17,7 +17,7 @@ from collections.abc import (
     Callable,
     Iterable,
 )
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -70,6 +70,16 @@ def _result(
     return result
 
 
+class Admission(Protocol):
+    """What an adaptive limit asks of the bulk layer: wait for room before each pull."""
+
+    async def room(self) -> None:
+        """Return when the next item may start."""
+
+    def drained(self) -> None:
+        """The input is exhausted: release every worker waiting in :meth:`room`."""
+
+
 class _Finished:
     """A worker found the input exhausted."""
 
@@ -88,6 +98,7 @@ async def run_bulk(
     items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
     *,
     concurrency: int,
+    admission: Admission | None = None,
 ) -> AsyncGenerator[UpdateResult, None]:
     """Run ``update`` over ``items``, at most ``concurrency`` at once, yielding as they end.
 
@@ -105,6 +116,10 @@ async def run_bulk(
     needed. A synchronous input is read without a lock (``next()`` cannot be
     interleaved); an asynchronous one is read under a lock, so indexes follow the
     input's order.
+
+    With ``admission`` (an adaptive limit), ``concurrency`` is its ceiling, and each
+    worker waits for ``admission.room()`` before it pulls an item: items wait for
+    capacity before their call starts, so the wait is not charged to its deadline.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -158,6 +173,8 @@ async def run_bulk(
                     waiter = loop.create_future()
                     blocked.append(waiter)
                     await waiter
+                if admission is not None:
+                    await admission.room()
                 if sync_source is not None:
                     try:
                         item = next(sync_source)
@@ -169,6 +186,8 @@ async def run_bulk(
                 else:
                     pulled = await pull()
                 if pulled is None:
+                    if admission is not None:
+                        admission.drained()
                     give_permit()
                     deliver(_FINISHED)
                     return

@@ -78,6 +78,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _concurrency(text: str) -> int | str:
+    """``auto`` (adaptive) or an int >= 1."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _positive_int(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -123,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url", required=True, help="tenant root, e.g. https://x.shopctrl.com:52222"
     )
     bulk.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    bulk.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight")
+    bulk.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default="auto",
+        help="requests in flight, or 'auto' (the default) to adapt to the server's capacity",
+    )
     bulk.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
     bulk.add_argument(
         "--journal",
@@ -155,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--items", type=_positive_int, default=300, help="conversations to update")
     demo.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight")
     demo.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
+    demo.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="show concurrency='auto' following a fake server whose capacity changes",
+    )
     return parser
 
 
@@ -684,8 +701,10 @@ def _main(argv: Sequence[str] | None) -> int:
             return asyncio.run(
                 bulk_update(args, stdin=sys.stdin.buffer, stderr=sys.stderr, env=dict(os.environ))
             )
-        from ._demo import run_demo
+        from ._demo import run_adaptive_demo, run_demo
 
+        if args.adaptive:
+            return asyncio.run(run_adaptive_demo())
         return asyncio.run(
             run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format)
         )

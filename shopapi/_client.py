@@ -22,12 +22,13 @@ from collections.abc import (
     Sequence,
 )
 from types import MappingProxyType, TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiohttp
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._adaptive import DEFAULT_MAX_CONCURRENCY, AdaptiveGate, AdaptiveLimit
 from ._bulk import UpdateResult, run_bulk
 from ._config import check_positive, optional_positive
 from ._exceptions import (
@@ -370,8 +371,13 @@ class ShopApiClient:
         *,
         expect: Any,
         check: Callable[[Any], None] | None = None,
+        limiter: AdaptiveGate | None = None,
     ) -> Any:
-        """Send ``request`` under the limits and the retry policy; return the model."""
+        """Send ``request`` under the limits and the retry policy; return the model.
+
+        With ``limiter`` (a bulk job's adaptive limit), each attempt also waits for one
+        of its slots, and tells it how the attempt went.
+        """
         session = self._session if self._session is not None else self._get_session()
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
@@ -400,21 +406,31 @@ class ShopApiClient:
                 await self._wait_within(deadline - loop.time(), request, attempt - 1)
             failure: ShopApiError
             raw: RawResponse | None = None
-            # A slot first, so that aiohttp never queues for a pooled connection under
-            # the attempt's timeout: waiting for a slot is not part of the attempt and
-            # spends no retry budget; only the deadline bounds it. The send coroutine is
-            # made only once a slot is held, so a call cancelled while waiting for one
-            # leaves no coroutine unawaited.
-            if gate is not None:
-                if deadline is not None and gate.locked():
-                    await self._acquire_within(gate, deadline - loop.time(), request, attempt)
-                else:
-                    await gate.acquire()
+            # A bulk job's adaptive slot first, then a pool slot, so that aiohttp never
+            # queues for a pooled connection under the attempt's timeout: waiting for
+            # either is not part of the attempt and spends no retry budget; only the
+            # deadline bounds it. The send coroutine is made only once both are held, so
+            # a call cancelled while waiting leaves no coroutine unawaited, and a slot
+            # taken is given back whatever ends the wait.
+            if limiter is not None:
+                ticket = await limiter.acquire()
+            try:
+                if gate is not None:
+                    if deadline is not None and gate.locked():
+                        await self._acquire_within(gate, deadline - loop.time(), request, attempt)
+                    else:
+                        await gate.acquire()
+            except BaseException:
+                if limiter is not None:
+                    limiter.release(ticket)
+                raise
             if deadline is not None:
                 left = deadline - loop.time()
                 if left <= 0:
                     if gate is not None:
                         gate.release()
+                    if limiter is not None:
+                        limiter.release(ticket)
                     raise self._deadline_passed(request, attempt - 1)
                 client_timeout = self._client_timeout(min(self._timeout, left))
             try:
@@ -429,9 +445,18 @@ class ShopApiClient:
                 )
             except TransportError as exc:
                 failure = exc
+            except BaseException:
+                if limiter is not None:
+                    limiter.release(ticket)
+                raise
             finally:
                 if gate is not None:
                     gate.release()
+            if limiter is not None:
+                if raw is not None:
+                    limiter.release(ticket, status=raw.status)
+                else:
+                    limiter.release(ticket, error=failure)
             status = None
             response_headers: Mapping[str, str] | None = None
             if raw is not None:
@@ -575,7 +600,11 @@ class MessageConversations:
         return await self._start_update(shop_id, message_conversation_id, changes)
 
     def _start_update(
-        self, shop_id: int, message_conversation_id: int, changes: MessageConversationChanges
+        self,
+        shop_id: int,
+        message_conversation_id: int,
+        changes: MessageConversationChanges,
+        limiter: AdaptiveGate | None = None,
     ) -> Coroutine[Any, Any, MessageConversation]:
         """Check and build the PUT now (raising ``ValidationError`` at once) and return
         the call, to be awaited: the bulk path awaits it directly, one coroutine fewer
@@ -588,6 +617,7 @@ class MessageConversations:
             request,
             expect=MessageConversation,
             check=check_conversation(shop_id, message_conversation_id),
+            limiter=limiter,
         )
         return call
 
@@ -741,7 +771,9 @@ class MessageConversations:
         self,
         items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
         *,
-        concurrency: int = 8,
+        concurrency: int | Literal["auto"] = "auto",
+        max_concurrency: int | None = None,
+        on_limit_change: Callable[[int], None] | None = None,
     ) -> AsyncGenerator[UpdateResult, None]:
         """Update many conversations; yield one :class:`UpdateResult` per item as each ends.
 
@@ -749,12 +781,53 @@ class MessageConversations:
         An invalid item fails alone with its ``ValidationError`` and sends nothing; a
         permanent failure fails alone; transient ones are retried by the client's
         policy. Input is pulled lazily (never more than ``2 * concurrency`` items ahead
-        of the results consumed), so millions of items stream through in constant
-        memory. ``aclose()`` the iterator (or cancel its consumer) to stop early: work in
-        flight is cancelled.
+        of the results consumed, ``2 * max_concurrency`` with ``"auto"``), so millions
+        of items stream through in constant memory. ``aclose()`` the iterator (or cancel
+        its consumer) to stop early: work in flight is cancelled.
+
+        With ``concurrency="auto"`` (the default) the number of requests in flight adapts
+        to the server: it is learnt from each answer's round trip and cut at once on 429,
+        503, 504 or a timeout (see :mod:`shopapi._adaptive`), within ``max_concurrency``.
+        It needs no tuning and composes with the client's rate limit, its 429 pause and
+        its retry budget.
 
         Args:
             items: An iterable or async iterable of ``MessageConversationChanges``.
-            concurrency: Requests in flight at most.
+            concurrency: Requests in flight at most, or ``"auto"`` (the default).
+            max_concurrency: With ``"auto"``, the ceiling (never above the client's
+                ``Limits.max_concurrency``); by default that, else 100, the size of the
+                client's own connection pool.
+            on_limit_change: With ``"auto"``, called with each new limit (for progress
+                displays; it must not block).
         """
-        return run_bulk(self._start_update, items, concurrency=concurrency)
+        if concurrency != "auto":
+            if max_concurrency is not None or on_limit_change is not None:
+                raise ConfigurationError(
+                    "max_concurrency and on_limit_change apply to concurrency='auto' only"
+                )
+            if isinstance(concurrency, str):
+                raise ConfigurationError(
+                    f"concurrency must be an int >= 1 or 'auto', got {concurrency!r}"
+                )
+            return run_bulk(self._start_update, items, concurrency=concurrency)
+        client_ceiling = self._client._limits.max_concurrency
+        ceiling = client_ceiling or DEFAULT_MAX_CONCURRENCY
+        if max_concurrency is not None:
+            if (
+                isinstance(max_concurrency, bool)
+                or not isinstance(max_concurrency, int)
+                or max_concurrency < 1
+            ):
+                raise ConfigurationError(
+                    f"max_concurrency must be an int >= 1, got {max_concurrency!r}"
+                )
+            ceiling = min(client_ceiling or max_concurrency, max_concurrency)
+        gate = AdaptiveGate(AdaptiveLimit(max_limit=ceiling), on_change=on_limit_change)
+        start = self._start_update
+
+        def update(
+            shop_id: int, conversation_id: int, changes: MessageConversationChanges
+        ) -> Coroutine[Any, Any, MessageConversation]:
+            return start(shop_id, conversation_id, changes, gate)
+
+        return run_bulk(update, items, concurrency=ceiling, admission=gate)

@@ -1,5 +1,10 @@
 """``python -m shopapi demo``: a bulk update against the built-in fake server.
 
+``python -m shopapi demo --adaptive`` instead shows adaptive concurrency: a bulk update
+with ``concurrency="auto"`` against a capacity-limited fake server whose capacity
+changes during the run, and a text plot of how the limit followed it.
+
+
 It needs no credentials and no network beyond 127.0.0.1: it starts
 :class:`shopapi.testing.FakeShopServer` in-process, seeds conversations, scripts the
 faults a real tenant shows (503s, a 429 with ``Retry-After``, a dropped connection) and
@@ -15,6 +20,7 @@ import time
 from typing import IO
 
 from ._client import ShopApiClient
+from ._enums import PlatformKindEnum
 from ._models import MessageConversationChanges
 from ._retry import RetryPolicy
 from ._terminal import printable
@@ -134,4 +140,128 @@ async def run_demo(
         out.write("  UNEXPECTED: the outcome differs from the scripted faults\n")
         return 1
     out.write("  every item was reported exactly once; nothing was lost\n")
+    return 0
+
+
+def text_plot(
+    limits: list[tuple[float, int]],
+    capacities: list[tuple[float, int]],
+    end: float,
+    *,
+    width: int = 60,
+    height: int = 10,
+) -> str:
+    """The limit over time as ``*``, the server's capacity as ``-``, in a text grid.
+
+    Args:
+        limits: ``(seconds since the start, limit)`` at each change, the first at 0.
+        capacities: ``(seconds, capacity)`` at each change, the first at 0.
+        end: The run's length in seconds.
+        width: Columns of the time axis.
+        height: Rows of the value axis.
+    """
+
+    def at(series: list[tuple[float, int]], t: float) -> int:
+        value = series[0][1]
+        for when, v in series:
+            if when > t:
+                break
+            value = v
+        return value
+
+    times = [end * (i + 0.5) / width for i in range(width)]
+    limit_cols = [at(limits, t) for t in times]
+    capacity_cols = [at(capacities, t) for t in times]
+    top = max(max(limit_cols), max(capacity_cols), 1)
+    scale = top / height
+
+    def row_of(value: int) -> int:
+        return min(height - 1, max(0, round(value / scale) - 1))
+
+    grid = [[" "] * width for _ in range(height)]
+    for col in range(width):
+        grid[row_of(capacity_cols[col])][col] = "-"
+        grid[row_of(limit_cols[col])][col] = "*"
+    lines = []
+    for r in range(height - 1, -1, -1):
+        label = f"{(r + 1) * scale:5.0f}" if r in (height - 1, height // 2, 0) else "     "
+        lines.append(f"{label} |{''.join(grid[r]).rstrip()}")
+    lines.append("      +" + "-" * width)
+    ticks = [" "] * (width + 8)
+    free = 0  # the first column a tick may start at: ticks keep a space between them
+    for second in range(int(end) + 1):
+        col = int(second / end * width) if end else 0
+        text = f"{second}s"
+        if col >= free and col + len(text) <= width:
+            ticks[7 + col : 7 + col + len(text)] = text
+            free = col + len(text) + 1
+    lines.append("".join(ticks).rstrip())
+    return "\n".join(lines)
+
+
+async def run_adaptive_demo(*, items: int = 2400, out: IO[str] | None = None) -> int:
+    """Run ``update_many(concurrency="auto")`` against a server whose capacity changes
+    twice, and plot how the limit followed it; return 0 when every item was saved once."""
+    from .testing import FakeShopServer
+
+    out = out or sys.stdout
+    username, password = "demo", "demo-password"
+    service_time, start_capacity = 0.01, 8
+    changes_at = {items // 3: 4, 2 * items // 3: 16}
+    async with FakeShopServer(
+        username=username,
+        password=password,
+        record=False,
+        create_missing=True,
+        capacity=start_capacity,
+        service_time=service_time,
+        queue_limit=start_capacity,
+    ) as server:
+        out.write(
+            f"shopapi demo: updating {items} conversations with concurrency='auto' on a fake "
+            f"server that serves {start_capacity} requests at once ({service_time * 1000:g} ms "
+            f"each) and queues {start_capacity} more;\nits capacity drops to 4 a third of the "
+            "way through, then rises to 16.\n"
+        )
+        started = time.monotonic()
+        limits: list[tuple[float, int]] = [(0.0, 4)]
+        capacities: list[tuple[float, int]] = [(0.0, start_capacity)]
+        seen: collections.Counter[int] = collections.Counter()
+        saved = 0
+        async with ShopApiClient(server.base_url, auth=(username, password)) as client:
+            results = client.message_conversations.update_many(
+                (
+                    MessageConversationChanges(
+                        id=i,
+                        shop_id=1,
+                        platform_kind_enum_value=PlatformKindEnum.FlowAi,
+                        note=f"auto {i}",
+                    )
+                    for i in range(1, items + 1)
+                ),
+                concurrency="auto",
+                on_limit_change=lambda limit: limits.append((time.monotonic() - started, limit)),
+            )
+            async for result in results:
+                seen[result.index] += 1
+                saved += result.ok
+                new_capacity = changes_at.get(sum(seen.values()))
+                if new_capacity is not None:
+                    server.capacity = new_capacity
+                    capacities.append((time.monotonic() - started, new_capacity))
+        elapsed = time.monotonic() - started
+        load = server.load()
+    out.write("\nconcurrency limit (*) and the server's capacity (-):\n\n")
+    out.write(text_plot(limits, capacities, elapsed) + "\n\n")
+    served = load.served + load.rejected
+    out.write(
+        f"  saved {saved} of {items} in {elapsed:.2f}s; the limit changed {len(limits) - 1} "
+        f"times; {load.rejected} of {served} requests were refused "
+        f"({load.rejected / max(served, 1):.1%})\n"
+    )
+    once = sorted(seen) == list(range(items)) and set(seen.values()) == {1}
+    if not (once and saved == items):
+        out.write("  UNEXPECTED: some item was not saved exactly once\n")
+        return 1
+    out.write("  every item was reported exactly once\n")
     return 0

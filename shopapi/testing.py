@@ -57,6 +57,14 @@ except for ``delay``, the update it hits is **not** stored:
 * ``Fault.other_conversation()``: a 200 describing another conversation (``Id+1000000``).
 
 Faults apply to authenticated requests on the endpoints above (a 401 never consumes one).
+
+A capacity model makes it behave like a server with finite workers, for adaptive
+concurrency: ``FakeShopServer(capacity=4, service_time=0.02, queue_limit=16)`` serves
+4 requests at once for 20 ms each, queues up to 16 more first come first served (so
+latency grows with load), and answers the rest at once with 503, or with
+``overload=Fault.status(429, retry_after=1)``. ``server.capacity = 2`` changes it
+during a run; :meth:`FakeShopServer.load` and :attr:`FakeShopServer.rejections` say what
+it went through.
 """
 
 from __future__ import annotations
@@ -100,6 +108,7 @@ __all__ = [
     "FakeShopServer",
     "Fault",
     "FaultKind",
+    "Load",
     "RecordedRequest",
 ]
 
@@ -289,6 +298,37 @@ def _draw(*keys: int) -> float:
         h = (h ^ (h >> 27)) * 0x94D049BB133111EB & _MASK64
         h ^= h >> 31
     return (h >> 11) * (1.0 / (1 << 53))
+
+
+@attrs.frozen
+class Load:
+    """What the capacity model went through (see :meth:`FakeShopServer.load`).
+
+    Attributes:
+        capacity: Requests served at once now (``None``: no capacity model).
+        in_service: Requests being served now.
+        queued: Requests waiting for a slot now.
+        peak_in_service: The most served at once so far.
+        peak_queued: The longest the queue has been.
+        served: Requests that went through a slot.
+        rejected: Requests refused because the queue was full.
+    """
+
+    capacity: int | None
+    in_service: int
+    queued: int
+    peak_in_service: int
+    peak_queued: int
+    served: int
+    rejected: int
+
+
+def _check_capacity(name: str, value: int | None, minimum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be None or an int >= {minimum}, got {value!r}")
+    return value
 
 
 # -- recorded requests --------------------------------------------------------------------
@@ -659,7 +699,15 @@ class FakeShopServer:
         record: Keep every request in :attr:`requests` (turn off for long benchmarks).
         max_body_size: Larger request bodies get a 413.
         latency: Seconds every authenticated API request takes to process, to make
-            concurrency visible in demos and benchmarks.
+            concurrency visible in demos and benchmarks. It is not a server slot: any
+            number of requests wait it out at once (network latency, as it were).
+        capacity: Requests served at once (``None``, the default: no limit). Settable
+            while running through :attr:`capacity`.
+        service_time: Seconds each request holds one of the ``capacity`` slots.
+        queue_limit: Requests that may wait for a slot (``None``: no limit). Beyond
+            it, a request is answered ``overload`` at once, without being processed.
+        overload: The answer to a request the queue cannot hold: a ``Fault.status``,
+            503 by default; ``Fault.status(429, retry_after=1)`` for a throttling server.
     """
 
     def __init__(
@@ -673,6 +721,10 @@ class FakeShopServer:
         record: bool = True,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         latency: float = 0.0,
+        capacity: int | None = None,
+        service_time: float = 0.0,
+        queue_limit: int | None = None,
+        overload: Fault = _DEFAULT_TRANSIENT[0],
     ) -> None:
         self.username = username
         self._password = password
@@ -682,6 +734,18 @@ class FakeShopServer:
         self.record = record
         self.max_body_size = max_body_size
         self.latency = _check_seconds("latency", latency)
+        self._capacity = _check_capacity("capacity", capacity, 1)
+        self.service_time = _check_seconds("service_time", service_time)
+        self.queue_limit = _check_capacity("queue_limit", queue_limit, 0)
+        if not isinstance(overload, Fault) or overload.kind != "status":
+            raise ValueError(f"overload must be a Fault.status(...), got {overload!r}")
+        self.overload = overload
+        self._in_service = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._peak_in_service = 0
+        self._peak_queued = 0
+        self._served = 0
+        self._rejections: list[float] = []
         userpass = f"{username}:{password}".encode()
         self._expected_userpass = userpass
         self._expected_header = b"Basic " + base64.b64encode(userpass)
@@ -738,6 +802,7 @@ class FakeShopServer:
             return
         if self._closing is not None:
             self._closing.set()  # wakes delay faults so shutdown does not wait for them
+        self._admit_waiting()  # and the queue: every waiter gets a slot, then is dropped
         await runner.cleanup()
 
     async def __aenter__(self) -> FakeShopServer:
@@ -820,6 +885,80 @@ class FakeShopServer:
             self._messages.setdefault((shop_id, conversation_id), []).append(message)
             out.append(message)
         return out
+
+    # -- capacity -------------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int | None:
+        """Requests served at once; set it to change the capacity during a run. Raising
+        it admits waiting requests at once; lowering it lets those in service finish."""
+        return self._capacity
+
+    @capacity.setter
+    def capacity(self, value: int | None) -> None:
+        self._capacity = _check_capacity("capacity", value, 1)
+        self._admit_waiting()
+
+    def load(self) -> Load:
+        """What the capacity model is doing and went through, as a snapshot."""
+        return Load(
+            capacity=self._capacity,
+            in_service=self._in_service,
+            queued=sum(1 for w in self._waiting if not w.done()),
+            peak_in_service=self._peak_in_service,
+            peak_queued=self._peak_queued,
+            served=self._served,
+            rejected=len(self._rejections),
+        )
+
+    @property
+    def rejections(self) -> list[float]:
+        """``time.monotonic()`` of each refusal for a full queue, oldest first (a copy)."""
+        return list(self._rejections)
+
+    def _admit_waiting(self) -> None:
+        closing = self._closing is not None and self._closing.is_set()
+        capacity = None if closing else self._capacity
+        while self._waiting and (capacity is None or self._in_service < capacity):
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                self._take_slot()
+                waiter.set_result(None)
+
+    def _take_slot(self) -> None:
+        self._in_service += 1
+        self._peak_in_service = max(self._peak_in_service, self._in_service)
+
+    async def _serve_in_a_slot(self) -> Literal["served", "refused", "closing"]:
+        """Wait for one of the ``capacity`` slots, hold it ``service_time``, give it back."""
+        capacity = self._capacity
+        if capacity is None or self._in_service < capacity:
+            self._take_slot()
+        elif self.queue_limit is None or len(self._waiting) < self.queue_limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            self._peak_queued = max(self._peak_queued, len(self._waiting))
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._give_slot()  # granted, then cancelled
+                else:
+                    self._waiting.remove(waiter)
+                raise
+        else:
+            self._rejections.append(time.monotonic())
+            return "refused"
+        try:
+            closing = await self._stall(self.service_time) if self.service_time else False
+        finally:
+            self._give_slot()
+        self._served += 1
+        return "closing" if closing else "served"
+
+    def _give_slot(self) -> None:
+        self._in_service -= 1
+        self._admit_waiting()
 
     # -- faults ---------------------------------------------------------------------------
 
@@ -979,7 +1118,8 @@ class FakeShopServer:
     async def _admit(
         self, request: web.Request, ex: _Exchange, fmt: _Format, *, read_body: bool = False
     ) -> tuple[web.StreamResponse | None, Fault | None]:
-        """Auth, faults, the body and the stalls, shared by every endpoint.
+        """Auth, the capacity model, faults, the body and the stalls, shared by every
+        endpoint.
 
         The body is read before any stall, as a server that has received the request
         and is slow to process it: a client that gives up meanwhile does not stop the
@@ -991,6 +1131,14 @@ class FakeShopServer:
         """
         if not self._authorized(request.headers.get("Authorization")):
             return self._unauthorized(fmt), None
+        if self._capacity is not None or self.service_time:
+            # Before the faults: a refusal for load consumes none of them.
+            outcome = await self._serve_in_a_slot()
+            if outcome == "refused":
+                ex.fault = self.overload
+                return None, self.overload
+            if outcome == "closing":
+                return self._drop(request, ex), None
         fault = ex.fault = self._next_fault(ex.conversation_id)
         if fault is not None and fault.kind == "drop" and not fault.after_body:
             return self._drop(request, ex), None

@@ -1,0 +1,32 @@
+"""``python -m shopapi demo --adaptive``: the limit follows the capacity, as a text plot."""
+
+from __future__ import annotations
+
+import io
+
+from shopapi._demo import run_adaptive_demo, text_plot
+
+
+async def test_the_adaptive_demo_saves_every_item_once_and_plots_the_limit() -> None:
+    out = io.StringIO()
+    assert await run_adaptive_demo(items=900, out=out) == 0
+    text = out.getvalue()
+    assert "saved 900 of 900" in text
+    assert "every item was reported exactly once" in text
+    plot = text.split("capacity (-):")[1]
+    assert plot.count("*") >= 30
+    assert plot.count("-") >= 30
+
+
+def test_text_plot_draws_the_limit_over_the_capacity() -> None:
+    plot = text_plot([(0.0, 4), (1.0, 8)], [(0.0, 4), (1.0, 8)], 2.0, width=8, height=4)
+    assert plot.splitlines() == [
+        "    8 |    ****",  # the limit hides the capacity where they meet
+        "    6 |",
+        "      |****",
+        "    2 |",
+        "      +--------",
+        "       0s  1s",
+    ]
+    below = text_plot([(0.0, 2)], [(0.0, 4)], 1.0, width=2, height=2)
+    assert below.splitlines()[:2] == ["    4 |--", "    2 |**"]
