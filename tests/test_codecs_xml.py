@@ -457,7 +457,7 @@ def test_list_item_error_names_index_and_field() -> None:
 def test_list_encode_refuses_an_item_that_xml_cannot_carry() -> None:
     """One bad item refuses the page, naming the field."""
     good = MessageConversationBasicInfo(id=1, shop_id=1, platform_kind_enum_value=0)
-    bad = attrs.evolve(good, channel_id="\x00")
+    bad = attrs.evolve(good, channel_id="\ud800")
     with pytest.raises(ValidationError) as info:
         COMPACT.encode([good, bad])
     assert info.value.fields == ("ChannelId",)
@@ -480,11 +480,18 @@ def test_tricky_text_round_trips(text: str) -> None:
     assert COMPACT.decode(encoded, MessageConversation).note == text
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1f", "\ufffe"])
-def test_xml_illegal_character_is_a_validation_error(char: str) -> None:
-    """XML 1.0 cannot carry it; the field is named and JSON is suggested."""
-    with pytest.raises(ValidationError, match="JSON") as info:
-        COMPACT.encode(conversation(user_agent=f"a{char}"))
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x1f", "\ufffe", "\uffff"])
+def test_xml_forbidden_character_is_written_as_a_reference(char: str) -> None:
+    """As XmlWriter with ``CheckCharacters = false`` writes it (``&#x1B;``), and read back."""
+    encoded = COMPACT.encode(conversation(user_agent=f"a{char}"))
+    assert f"<UserAgent>a&#x{ord(char):X};</UserAgent>".encode() in encoded
+    assert COMPACT.decode(encoded, MessageConversation).user_agent == f"a{char}"
+
+
+def test_lone_surrogate_is_a_validation_error() -> None:
+    """No UTF-8 body can carry one; the field is named."""
+    with pytest.raises(ValidationError, match="surrogate") as info:
+        COMPACT.encode(conversation(user_agent="a\udc00"))
     assert info.value.fields == ("UserAgent",)
 
 
