@@ -133,13 +133,17 @@ def build(root: Path = BUILD_ROOT) -> Built:
         return Built(tool, server, models)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=_mkdir(root)))
     (staging / "Models.cs").write_text(models, encoding="utf-8")
-    sources = [str(HERE / n) for n in _TOOL_SOURCES] + [str(staging / "Models.cs")]
-    refs = [f"-r:{newtonsoft}", *(f"-r:{r}" for r in _BASE_REFS)]
-    _compile(mcs, staging / "Tool.exe", sources, refs)
-    # The server takes Json.NET from its formatter's assembly, which embeds an older one.
-    sources = [str(HERE / n) for n in _SERVER_SOURCES] + [str(staging / "Models.cs")]
-    refs = [f"-r:{r}" for r in (*_BASE_REFS, *_SERVER_REFS)]
-    _compile(mcs, staging / "Server.exe", sources, refs)
+    try:
+        sources = [str(HERE / n) for n in _TOOL_SOURCES] + [str(staging / "Models.cs")]
+        refs = [f"-r:{newtonsoft}", *(f"-r:{r}" for r in _BASE_REFS)]
+        _compile(mcs, staging / "Tool.exe", sources, refs)
+        # The server takes Json.NET from its formatter's assembly, which embeds an older one.
+        sources = [str(HERE / n) for n in _SERVER_SOURCES] + [str(staging / "Models.cs")]
+        refs = [f"-r:{r}" for r in (*_BASE_REFS, *_SERVER_REFS)]
+        _compile(mcs, staging / "Server.exe", sources, refs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if out.exists():  # another run built it meanwhile
         shutil.rmtree(staging)
     else:
