@@ -148,9 +148,14 @@ def _rewrite_forbidden_refs(data: bytes) -> bytes:
         except UnicodeDecodeError as exc:
             raise DecodeError(f"malformed UTF-16: {exc.reason}", media_type=MEDIA_TYPE) from None
         data = _XML_DECL.sub("", text, count=1).encode("utf-8")
+    # One-byte searches (memchr) first: "#" and the marker's lead byte are rare in bodies.
+    maybe_ref = b"#" in data and b"&#" in data
+    maybe_mark = b"\xf3" in data and _MARK_UTF8 in data
+    if not maybe_ref and not maybe_mark:
+        return data
     declared = _DECLARED_ENCODING.match(data)
     utf8 = declared is None or declared.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
-    if b"&#" not in data and not (utf8 and _MARK_UTF8 in data):
+    if not maybe_ref and not utf8:
         return data
     # In another ASCII-compatible encoding the marker can only come as a reference.
     return (_REF_OR_MARK if utf8 else _REF).sub(_rewrite_ref, data)
