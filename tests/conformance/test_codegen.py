@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import enum
 import re
+from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -99,3 +101,58 @@ def test_the_dotnet_processes_run_in_a_fixed_zone() -> None:
     """Local dates are deterministic only with TZ set for every .NET process."""
     assert harness.dotnet_env({"A": "b"})["TZ"] == "Europe/Amsterdam"
     assert harness.dotnet_env({"A": "b"})["A"] == "b"
+
+
+class _FakeProcess:
+    """Stands in for ``mono Server.exe``: prints one line, then waits for stdin to close."""
+
+    def __init__(self, line: bytes) -> None:
+        import io
+        import os
+
+        read, write = os.pipe()
+        os.write(write, line + b"\n")
+        os.close(write)
+        self.stdout = os.fdopen(read, "rb")
+        self.stdin = io.BytesIO()
+        self.killed = False
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+    def kill(self) -> None:  # pragma: no cover - wait() never times out here
+        self.killed = True
+
+
+def test_server_start_retries_in_a_fresh_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SelfHost on Mono sometimes fails to open (NullReferenceException) and keeps the port:
+    the harness starts a fresh process on a fresh port, and reports why it had to."""
+    lines = [b"FAILED: System.NullReferenceException: ...", b"LISTENING"]
+    started: list[list[str]] = []
+
+    def popen(args: list[str], **_: Any) -> _FakeProcess:
+        started.append(args)
+        return _FakeProcess(lines.pop(0))
+
+    monkeypatch.setattr("conformance.harness.subprocess.Popen", popen)
+    built = harness.Built(tmp_path / "Tool.exe", tmp_path / "Server.exe", "")
+    server = harness.DotnetServer(built, username="u", password="p")
+    server.start(timeout=5)
+    assert len(started) == 2
+    assert server.failed_starts == ["FAILED: System.NullReferenceException: ..."]
+    assert server.base_url == f"http://127.0.0.1:{started[1][-1]}"
+    assert started[1][0] == "mono"
+    assert started[1][2].isdigit()  # the port alone: the password travels in the environment
+    server.close()
+
+
+def test_server_start_gives_up_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """After its attempts, a failing start is a ``ConformanceSetupError`` with the reasons."""
+    monkeypatch.setattr(
+        "conformance.harness.subprocess.Popen", lambda *a, **k: _FakeProcess(b"FAILED: no")
+    )
+    built = harness.Built(tmp_path / "Tool.exe", tmp_path / "Server.exe", "")
+    with pytest.raises(harness.ConformanceSetupError, match="3 attempts"):
+        harness.DotnetServer(built, username="u", password="p", attempts=3).start(timeout=5)

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.conformance
 JSON = JsonCodec()
 #: The XML line ends of a Windows server, and of a Mono one.
 NEWLINES = ("\r\n", "\n")
-BATCH = st.integers(1, 60)
+#: Values per batch: one call to the serializer process each way, however many.
+MIN_BATCH, MAX_BATCH = 10, 60
 DIFFERENTIAL = settings(
     max_examples=40,
     deadline=None,
@@ -48,7 +49,7 @@ DIFFERENTIAL = settings(
 
 def batches(cls: type) -> st.SearchStrategy[list[dict[str, Any]]]:
     """A batch of neutral values of ``cls``."""
-    return st.lists(neutral_values(cls), min_size=1, max_size=60)
+    return st.lists(neutral_values(cls), min_size=MIN_BATCH, max_size=MAX_BATCH)
 
 
 @pytest.mark.parametrize("newline", NEWLINES, ids=["crlf", "lf"])
@@ -94,7 +95,11 @@ def test_shopapi_writes_dotnet_reads_the_same_values(
 
     @DIFFERENTIAL
     @given(
-        st.lists(client_models(cls, "json" if fmt == "json" else "xml"), min_size=1, max_size=60)
+        st.lists(
+            client_models(cls, "json" if fmt == "json" else "xml"),
+            min_size=MIN_BATCH,
+            max_size=MAX_BATCH,
+        )
     )
     def check(models: list[Any]) -> None:
         bodies = [codec.encode(m) for m in models]
