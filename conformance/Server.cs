@@ -167,12 +167,21 @@ namespace ShopCtrl.Conformance
         {
             AuthenticationHeaderValue auth = request.Headers.Authorization;
             if (auth != null && auth.Scheme == "Basic" && auth.Parameter == expected)
-                return base.SendAsync(request, cancellationToken);
+                return base.SendAsync(request, cancellationToken).ContinueWith(t => Close(t.Result));
             HttpResponseMessage denied = Answers.Error(request, HttpStatusCode.Unauthorized, "Authorization has been denied for this request.", null);
             denied.Headers.WwwAuthenticate.Add(new AuthenticationHeaderValue("Basic", "realm=\"ShopCtrl\""));
             TaskCompletionSource<HttpResponseMessage> done = new TaskCompletionSource<HttpResponseMessage>();
-            done.SetResult(denied);
+            done.SetResult(Close(denied));
             return done.Task;
+        }
+
+        // A precaution: one connection per request, so that no idle keep-alive connection
+        // holds on to Mono's SelfHost between tests (a long-lived server process was seen
+        // to stop answering; the fixtures start a fresh one per test module for that).
+        static HttpResponseMessage Close(HttpResponseMessage response)
+        {
+            response.Headers.ConnectionClose = true;
+            return response;
         }
     }
 

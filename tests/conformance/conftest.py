@@ -26,14 +26,19 @@ def tool(built: Built) -> Iterator[SerializerTool]:
         yield t
 
 
-@pytest.fixture(scope="session")
+# The servers are per module: a Mono SelfHost process that has lived through a few minutes
+# of other tests sometimes stops answering (its thread count climbs past 200 and requests
+# time out), so each module gets a fresh one.
+
+
+@pytest.fixture(scope="module")
 def server(built: Built) -> Iterator[DotnetServer]:
     """The Web API server as it runs on Mono (XML line ends ``"\\n"``)."""
     with DotnetServer(built, username=USERNAME, password=PASSWORD) as s:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def windows_server(built: Built) -> Iterator[DotnetServer]:
     """The same server writing XML line ends as on Windows (``"\\r\\n"``)."""
     with DotnetServer(built, username=USERNAME, password=PASSWORD, crlf=True) as s:
