@@ -1,5 +1,6 @@
-"""Sessions: tests, lint, typecheck, docs, bench, and the long reliability campaigns (fuzz,
-soak, crash, fault_matrix; see RELIABILITY.md)."""
+"""Sessions: tests, lint, typecheck, docs, bench, the long reliability campaigns (fuzz,
+soak, crash, fault_matrix; see RELIABILITY.md), and the conformance suite against the real
+.NET stack (conformance; see the README)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,14 @@ def crash(session: nox.Session) -> None:
     """Repeated SIGKILL/SIGINT of the bulk CLI, then resume; not in the default run."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", "-s", "-m", "crash", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The differential suite against Json.NET, XmlSerializer and a real Web API server
+    (needs Mono and the Debian packages the README lists; fails, never skips, without)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "-m", "conformance", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session

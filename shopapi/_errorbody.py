@@ -16,7 +16,7 @@ import orjson
 
 from ._exceptions import DecodeError
 from .codecs._base import normalize_media_type
-from .codecs.xml import parse_document
+from .codecs.xml import parse_document, unmark
 
 __all__ = ["ErrorBody", "parse_error_body", "render_error_body"]
 
@@ -80,12 +80,12 @@ def _from_xml(data: bytes) -> ErrorBody | None:
     state: dict[str, list[str]] = {}
     for el in root:
         if el.tag == "Message":
-            message = el.text or ""
+            message = unmark(el.text or "")
         elif el.tag in _DETAIL_KEYS and detail is None:
-            detail = el.text or ""
+            detail = unmark(el.text or "")
         elif el.tag == "ModelState":
             for entry in el:
-                state.setdefault(str(entry.tag), []).append(entry.text or "")
+                state.setdefault(str(entry.tag), []).append(unmark(entry.text or ""))
     return ErrorBody(
         message=_join(message, detail), model_state={k: tuple(v) for k, v in state.items()}
     )

@@ -59,11 +59,8 @@ def _check_field(f: WireField, value: object, fmt: Format | None) -> str | None:
             return "holds a lone surrogate, which no UTF-8 body can carry"
         if f.max_length is not None and (n := utf16_length(value)) > f.max_length:
             return f"is {n} characters long; the maximum is {f.max_length}"
-        if fmt == "xml" and (m := XML_ILLEGAL.search(value)):
-            return (
-                f"holds character U+{ord(m.group()):04X} at index {m.start()}, "
-                "which XML 1.0 cannot carry (send it as JSON instead)"
-            )
+        # A character XML 1.0 forbids is no error even for XML: the codec writes it as
+        # a character reference, which ASP.NET's XML formatter reads back.
     elif kind is Kind.INT:
         if type(value) is bool or not isinstance(value, int):
             return f"must be an int, not {type(value).__name__}"
@@ -110,9 +107,8 @@ def field_errors(obj: object, *, fmt: Format | None = None) -> list[FieldError]:
 
     Args:
         obj: A model instance.
-        fmt: Also check what only one format cannot carry: ``"xml"`` (illegal
-            characters, enum integers without a known name) or ``"json"`` (enum names
-            without a known integer).
+        fmt: Also check what only one format cannot carry: ``"xml"`` (enum integers
+            without a known name) or ``"json"`` (enum names without a known integer).
     """
     errors = []
     cls: type = type(obj)

@@ -33,13 +33,14 @@ def seed_samples() -> dict[str, str]:
     return load_seed_samples()
 
 
-#: Long campaigns, each run only when ``-m`` names it (``nox -s fuzz``, ``soak``, ``crash``).
-CAMPAIGN_MARKERS = ("fuzz", "soak", "crash")
+#: Long campaigns, each run only when ``-m`` names it (``nox -s fuzz``, ``soak``, ``crash``),
+#: and the conformance suite against the real .NET stack (``nox -s conformance``).
+CAMPAIGN_MARKERS = ("fuzz", "soak", "crash", "conformance")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the long campaigns (``fuzz``, ``soak``, ``crash``) out unless ``-m`` names
-    them (``nox -s fuzz`` etc.).
+    """Leave the long campaigns (``fuzz``, ``soak``, ``crash``) and the conformance suite
+    out unless ``-m`` names them (``nox -s fuzz`` etc.).
 
     Deselected, not skipped: the default run reports no skips to wave through.
     """

@@ -457,7 +457,7 @@ def test_list_item_error_names_index_and_field() -> None:
 def test_list_encode_refuses_an_item_that_xml_cannot_carry() -> None:
     """One bad item refuses the page, naming the field."""
     good = MessageConversationBasicInfo(id=1, shop_id=1, platform_kind_enum_value=0)
-    bad = attrs.evolve(good, channel_id="\x00")
+    bad = attrs.evolve(good, channel_id="\ud800")
     with pytest.raises(ValidationError) as info:
         COMPACT.encode([good, bad])
     assert info.value.fields == ("ChannelId",)
@@ -480,12 +480,143 @@ def test_tricky_text_round_trips(text: str) -> None:
     assert COMPACT.decode(encoded, MessageConversation).note == text
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1f", "\ufffe"])
-def test_xml_illegal_character_is_a_validation_error(char: str) -> None:
-    """XML 1.0 cannot carry it; the field is named and JSON is suggested."""
-    with pytest.raises(ValidationError, match="JSON") as info:
-        COMPACT.encode(conversation(user_agent=f"a{char}"))
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x1f", "\ufffe", "\uffff"])
+def test_xml_forbidden_character_is_written_as_a_reference(char: str) -> None:
+    """As XmlWriter with ``CheckCharacters = false`` writes it (``&#x1B;``), and read back."""
+    encoded = COMPACT.encode(conversation(user_agent=f"a{char}"))
+    assert f"<UserAgent>a&#x{ord(char):X};</UserAgent>".encode() in encoded
+    assert COMPACT.decode(encoded, MessageConversation).user_agent == f"a{char}"
+
+
+def test_lone_surrogate_is_a_validation_error() -> None:
+    """No UTF-8 body can carry one; the field is named."""
+    with pytest.raises(ValidationError, match="surrogate") as info:
+        COMPACT.encode(conversation(user_agent="a\udc00"))
     assert info.value.fields == ("UserAgent",)
+
+
+# -- references to characters XML 1.0 forbids (what CheckCharacters = false writes) ----------
+
+MARK = "\U000f0000"
+
+
+@pytest.mark.parametrize(
+    ("reference", "char"),
+    [
+        ("&#x0;", "\x00"),
+        ("&#x1;", "\x01"),
+        ("&#xB;", "\x0b"),
+        ("&#xe;", "\x0e"),
+        ("&#x1F;", "\x1f"),
+        ("&#27;", "\x1b"),
+        ("&#xFFFE;", "\ufffe"),
+        ("&#xFFFF;", "\uffff"),
+        ("&#x0000001;", "\x01"),
+    ],
+)
+def test_forbidden_character_references_are_read(reference: str, char: str) -> None:
+    """A Web API server writes a control character as a reference; it reads as itself."""
+    data = body(f"<Note>a{reference}b</Note><CustomerName>{reference}</CustomerName>")
+    value = COMPACT.decode(data, MessageConversation)
+    assert (value.note, value.customer_name) == (f"a{char}b", char)
+
+
+def test_forbidden_references_read_in_lists_and_error_bodies() -> None:
+    """Every reader of text restores them: list items and ``ModelState`` messages too."""
+    from shopapi._errorbody import parse_error_body
+
+    item = "<MessageConversationBasicInfo><Id>1</Id><ShopId>1</ShopId><PlatformKindEnumValue>FlowAi"
+    item += "</PlatformKindEnumValue><ChannelId>&#x2;</ChannelId></MessageConversationBasicInfo>"
+    data = f"<ArrayOfMessageConversationBasicInfo {NS}>{item}</ArrayOfMessageConversationBasicInfo>"
+    (value,) = COMPACT.decode(data.encode(), list[MessageConversationBasicInfo])
+    assert value.channel_id == "\x02"
+    error = b"<Error><Message>x&#x3;</Message><ModelState><changes.Note>&#x4;</changes.Note>"
+    parsed = parse_error_body(error + b"</ModelState></Error>", "application/xml")
+    assert parsed is not None
+    assert (parsed.message, dict(parsed.model_state)) == ("x\x03", {"changes.Note": ("\x04",)})
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        (MARK, MARK),
+        (f"{MARK}{MARK}&#x1;{MARK}", f"{MARK}{MARK}\x01{MARK}"),
+        ("&#xF0000;&#983040;&#x1;", f"{MARK}{MARK}\x01"),
+        (f"{MARK}\U00100001", f"{MARK}\U00100001"),
+        (f"<![CDATA[&#x1;{MARK}]]>&#x1;", f"&#x1;{MARK}\x01"),
+        ("&amp;#x1;", "&#x1;"),
+    ],
+)
+def test_marker_characters_in_the_document_are_kept(note: str, expected: str) -> None:
+    """The reader's internal marker (U+F0000) in a document cannot be mistaken for one,
+    and a CDATA section or an escaped ampersand is no reference."""
+    assert COMPACT.decode(body(f"<Note>{note}</Note>"), MessageConversation).note == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        body("<Note>a\x01</Note>"),  # a literal control character
+        body("<Note>&#xD800;</Note>"),  # a surrogate has no character to become
+        body("<Note>&#x110000;</Note>"),  # past Unicode
+        body("<Note>&#x000000001;</Note>"),  # more digits than any reference needs
+        body("<Id>&#x1;</Id>", required=False),  # still not an integer
+    ],
+)
+def test_the_parser_is_otherwise_as_strict(data: bytes) -> None:
+    """Only references to XML-1.0-forbidden characters became readable."""
+    with pytest.raises(DecodeError):
+        COMPACT.decode(data, MessageConversation)
+
+
+def test_forbidden_references_in_utf16_and_latin1() -> None:
+    """The reference is found whatever the declared encoding."""
+    text = '<?xml version="1.0" encoding="utf-16"?>' + body("<Note>caf\u00e9&#x1;</Note>").decode()
+    assert COMPACT.decode(text.encode("utf-16"), MessageConversation).note == "caf\u00e9\x01"
+    latin = b'<?xml version="1.0" encoding="iso-8859-1"?>' + body("<Note>&#x1;@</Note>")
+    latin = latin.replace(b"@", b"\xf3\xb0\x80\x80")
+    # In Latin-1 those four bytes are four characters, not the marker.
+    assert COMPACT.decode(latin, MessageConversation).note == "\x01\xf3\xb0\x80\x80"
+
+
+# -- newlines: XmlCodec(newline=...) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("newline", "written"),
+    [
+        (None, "a&#xD;\nb&#xD;c\nd"),
+        ("\r\n", "a\r\nb\r\nc\r\nd"),
+        ("\n", "a\nb\nc\nd"),
+    ],
+)
+def test_newline_option_writes_line_ends_as_the_server(newline: str | None, written: str) -> None:
+    """``None`` keeps every character; a newline writes each line end as XmlWriter's
+    ``NewLineHandling.Replace`` with that ``NewLineChars`` does."""
+    codec = XmlCodec(newline=newline)
+    value = conversation(note="a\r\nb\rc\nd")
+    assert f"<Note>{written}</Note>".encode() in codec.encode(value)
+    assert f"<Note>{written}</Note>".encode() in codec.encode([value])
+    read = codec.decode(codec.encode(value), MessageConversation).note
+    assert read == ("a\r\nb\rc\nd" if newline is None else "a\nb\nc\nd")
+
+
+def test_newline_option_indents_with_that_newline() -> None:
+    """A pretty document from a Windows server breaks its lines with CRLF too."""
+    codec = XmlCodec(pretty=True, newline="\r\n")
+    text = codec.encode(conversation(note="x\ny")).decode()
+    assert "\n" not in text.replace("\r\n", "")
+    assert text.replace("\r\n", "\n") == PRETTY.encode(conversation(note="x\ny")).decode()
+    assert repr(codec) == "XmlCodec(pretty=True, newline='\\r\\n')"
+
+
+@pytest.mark.parametrize("newline", ["\r", "crlf", "", 1])
+def test_newline_option_refuses_anything_else(newline: Any) -> None:
+    """A typo is a ``ConfigurationError``, not silently the default."""
+    from shopapi import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="newline"):
+        XmlCodec(newline=newline)
 
 
 # -- encodings -------------------------------------------------------------------------------

@@ -131,8 +131,16 @@ def test_build_update_checks_ids_against_the_body_and_names_every_field() -> Non
 
 def test_build_update_refuses_what_the_format_cannot_carry() -> None:
     with pytest.raises(ValidationError) as info:
-        build_update(BASE, 7, 42, changes(note="bell\x07"), XmlCodec())
-    assert info.value.fields == ("Note",)
+        build_update(BASE, 7, 42, changes(platform_kind_enum_value=9), XmlCodec())
+    assert info.value.fields == ("PlatformKindEnumValue",)
+    assert build_update(BASE, 7, 42, changes(platform_kind_enum_value=9), JsonCodec()).body
+
+
+def test_build_update_sends_a_control_character_in_both_formats() -> None:
+    """XML carries it as a character reference, which the server's reader takes."""
+    body = build_update(BASE, 7, 42, changes(note="bell\x07"), XmlCodec()).body
+    assert body is not None
+    assert b"<Note>bell&#x7;</Note>" in body
     assert build_update(BASE, 7, 42, changes(note="bell\x07"), JsonCodec()).body
 
 

@@ -17,7 +17,7 @@ import cattrs
 from lxml import etree
 
 from .._enums import enum_to_name
-from .._exceptions import DecodeError
+from .._exceptions import ConfigurationError, DecodeError
 from .._fields import Kind, xml_order
 from .._timestamps import Timestamp, format_timestamp, parse_timestamp
 from .._validation import INT32_MAX, INT32_MIN, XML_ILLEGAL
@@ -30,7 +30,14 @@ from ._base import (
     raise_invalid,
 )
 
-__all__ = ["XmlCodec", "configure_converter", "make_converter", "parse_document"]
+__all__ = [
+    "NEWLINES",
+    "XmlCodec",
+    "configure_converter",
+    "make_converter",
+    "parse_document",
+    "unmark",
+]
 
 T = TypeVar("T")
 MEDIA_TYPE = "application/xml"
@@ -45,6 +52,10 @@ _BOOL = {"true": True, "1": True, "false": False, "0": False}
 #: Refuse bodies larger than this before parsing (bytes).
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 
+#: The ``newline`` values :class:`XmlCodec` accepts: keep every character (``None``), or
+#: write every CR, LF and CRLF as a Windows (``"\r\n"``) or Mono (``"\n"``) server does.
+NEWLINES = (None, "\r\n", "\n")
+
 
 def _escape(text: str) -> str:
     # XmlWriter escapes & < > in text; \r is written as a character reference so that
@@ -57,6 +68,118 @@ def _escape(text: str) -> str:
         text = text.replace(">", "&gt;")
     if "\r" in text:
         text = text.replace("\r", "&#xD;")
+    return text
+
+
+def _escape_fn(newline: str | None) -> Callable[[str], str]:
+    """``_escape``, or XmlWriter's ``NewLineHandling.Replace`` with ``NewLineChars=newline``."""
+    if newline is None:
+        return _escape
+
+    def escape(text: str) -> str:
+        if "&" in text:
+            text = text.replace("&", "&amp;")
+        if "<" in text:
+            text = text.replace("<", "&lt;")
+        if ">" in text:
+            text = text.replace(">", "&gt;")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if newline != "\n" and "\n" in text:
+            text = text.replace("\n", newline)
+        return text
+
+    return escape
+
+
+# -- character references to characters XML 1.0 forbids ---------------------------------
+#
+# A current ASP.NET Web API writes XML with CheckCharacters = false, so a string holding a
+# control character arrives as a reference (&#x1;) that libxml2 refuses. Before parsing,
+# each such reference is rewritten into two characters XML allows: the marker U+F0000
+# followed by U+100000 plus the forbidden character. A marker the document itself holds
+# (literally or by reference) is doubled, so the marker in parsed text always starts a
+# pair and _unmark restores the text exactly. Only references change: literal control
+# characters, DTDs and entities are refused as before.
+_MARK = "\U000f0000"
+_MARK_UTF8 = _MARK.encode()
+_SHIFT = 0x100000
+_REF = re.compile(rb"<!\[CDATA\[.*?\]\]>|&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));", re.S)
+_REF_OR_MARK = re.compile(_REF.pattern + b"|" + re.escape(_MARK_UTF8), re.S)
+_PAIR = re.compile(_MARK + "(.)", re.S)
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", re.ASCII)
+_XML_DECL = re.compile(r"\A\ufeff?<\?xml[^>]*\?>")
+
+
+def _forbidden(code: int) -> bool:
+    """A character XML 1.0 forbids that a Python string can hold (not a surrogate)."""
+    return (code < 0x20 and code not in (0x9, 0xA, 0xD)) or code in (0xFFFE, 0xFFFF)
+
+
+def _rewrite_ref(match: re.Match[bytes]) -> bytes:
+    whole = match.group()
+    if whole == _MARK_UTF8:
+        return whole + whole
+    if whole[:2] == b"<!":  # a CDATA section: no references inside, markers doubled
+        return whole.replace(_MARK_UTF8, _MARK_UTF8 + _MARK_UTF8)
+    hex_digits, digits = match.groups()
+    code = int(hex_digits, 16) if hex_digits is not None else int(digits)
+    if code == ord(_MARK):
+        return whole + whole
+    if _forbidden(code):  # as references, which read alike in every encoding
+        return b"&#xF0000;&#x%X;" % (_SHIFT + code)
+    return whole
+
+
+def _rewrite_forbidden_refs(data: bytes) -> bytes:
+    """``data`` with forbidden character references marked (see above); usually ``data``."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        # UTF-16 hides the ASCII of a reference: rewrite its UTF-8 form (declaration dropped).
+        if b"&\x00#\x00" not in data and b"\x00&\x00#" not in data:
+            return data
+        try:
+            text = data.decode(
+                "utf-16"
+                if data[:2] in (b"\xff\xfe", b"\xfe\xff")
+                else "utf-16-le"
+                if data[:1] == b"<"
+                else "utf-16-be"
+            )
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"malformed UTF-16: {exc.reason}", media_type=MEDIA_TYPE) from None
+        data = _XML_DECL.sub("", text, count=1).encode("utf-8")
+    # One-byte searches (memchr) first: "#" and the marker's lead byte are rare in bodies.
+    maybe_ref = b"#" in data and b"&#" in data
+    maybe_mark = b"\xf3" in data and _MARK_UTF8 in data
+    if not maybe_ref and not maybe_mark:
+        return data
+    declared = _DECLARED_ENCODING.match(data)
+    utf8 = declared is None or declared.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
+    if not maybe_ref and not utf8:
+        return data
+    # In another ASCII-compatible encoding the marker can only come as a reference.
+    return (_REF_OR_MARK if utf8 else _REF).sub(_rewrite_ref, data)
+
+
+_FORBIDDEN_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _char_reference(match: re.Match[str]) -> str:
+    return f"&#x{ord(match.group()):X};"
+
+
+def _unmark_pair(match: re.Match[str]) -> str:
+    c = match.group(1)
+    return c if c == _MARK else chr(ord(c) - _SHIFT)
+
+
+def unmark(text: str) -> str:
+    """Text as the document meant it: forbidden characters restored (see ``parse_document``).
+
+    Every reader of text from :func:`parse_document` calls it; a no-op almost always.
+    """
+    if _MARK in text:
+        return _PAIR.sub(_unmark_pair, text)
     return text
 
 
@@ -74,6 +197,8 @@ def _text(el: Any, wire: str) -> str | None:
         if nil == "true" or nil == "1":
             return None
         return ""
+    if _MARK in t:
+        return unmark(t)
     return t  # type: ignore[no-any-return]
 
 
@@ -119,9 +244,13 @@ def _enum(enum_cls: Any, el: Any, wire: str) -> Any:
     return enum_cls.__members__.get(t, t)
 
 
-def _children_fn(cls: type) -> Callable[[Any, str], str]:
+def _children_fn(cls: type, newline: str | None = None) -> Callable[[Any, str], str]:
     """Generate ``(model, newline_and_indent) -> child elements`` in XmlSerializer order."""
-    ns: dict[str, Any] = {"_esc": _escape, "_fmt": format_timestamp, "_name": enum_to_name}
+    ns: dict[str, Any] = {
+        "_esc": _escape_fn(newline),
+        "_fmt": format_timestamp,
+        "_name": enum_to_name,
+    }
     lines = ["def children(o, nl):"]
     pieces = []
     for i, f in enumerate(xml_order(cls)):
@@ -201,25 +330,27 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     return compile_function("structure", "\n".join(lines) + "\n", ns)
 
 
-_children_cache: dict[type, Callable[[Any, str], str]] = {}
+_children_cache: dict[tuple[type, str | None], Callable[[Any, str], str]] = {}
 
 
-def _children_hook(cls: type) -> Callable[[Any, str], str]:
+def _children_hook(cls: type, newline: str | None = None) -> Callable[[Any, str], str]:
     try:
-        return _children_cache[cls]
+        return _children_cache[cls, newline]
     except KeyError:
-        fn = _children_cache[cls] = _children_fn(cls)
+        fn = _children_cache[cls, newline] = _children_fn(cls, newline)
         return fn
 
 
-def _document_fn(cls: type) -> Callable[[Any], str]:
-    children = _children_hook(cls)
+def _document_fn(cls: type) -> Callable[..., str]:
     head = f"<{cls.__name__}{_NS_DECL}>"
     tail = f"</{cls.__name__}>"
+    default = _children_hook(cls)
 
-    def unstructure(obj: Any, pretty: bool = False) -> str:
+    def unstructure(obj: Any, pretty: bool = False, newline: str | None = None) -> str:
+        children = default if newline is None else _children_hook(cls, newline)
         if pretty:
-            return head + children(obj, "\n  ") + "\n" + tail
+            nl = newline or "\n"
+            return head + children(obj, nl + "  ") + nl + tail
         return head + children(obj, "") + tail
 
     return unstructure
@@ -242,10 +373,17 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     * A null ``int?``/``DateTime?``/``bool?`` is ``<Field xsi:nil="true" />``; a null
       string is left out; an empty string is ``<Field />``.
     * Text escapes ``&``, ``<`` and ``>``; ``\\r`` goes out as ``&#xD;`` so that the
-      reader's line-end normalisation cannot turn it into ``\\n``. Characters XML 1.0
-      cannot carry are refused with a :class:`~shopapi.ValidationError`.
+      reader's line-end normalisation cannot turn it into ``\\n`` (or, with
+      ``XmlCodec(newline=...)``, every line end goes out as the server writes it).
+      A character XML 1.0 forbids (a control character, U+FFFE, U+FFFF) goes out as a
+      character reference (``&#x1;``), as XmlWriter writes it with
+      ``CheckCharacters = false``: ASP.NET's XML formatter reads it back (the
+      conformance suite checks that against the real reader). A strict XML 1.0 parser
+      would refuse such a body; send those strings as JSON to reach one.
     * On reading, any element order is accepted, unknown elements are ignored, and
-      ``xsi:nil``, a missing element and (for strings) nil all mean ``None``.
+      ``xsi:nil``, a missing element and (for strings) nil all mean ``None``. A
+      character reference to a character XML 1.0 forbids (``&#x1;``, as a server
+      writing with ``CheckCharacters = false`` sends) reads as that character.
 
     Reading is hardened in :func:`parse_document`: no DTDs, no entities, no network,
     bounded size and depth.
@@ -301,7 +439,11 @@ def parse_document(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
     """Parse untrusted XML into its root element, refusing anything dangerous.
 
     No DTD (so no entity of any kind), no network, no file, at most ``max_size``
-    bytes, and libxml2's default depth limit.
+    bytes, and libxml2's default depth limit. The one leniency: a character reference
+    to a character XML 1.0 forbids (``&#x0;``, ``&#x1B;``, ``&#xFFFE;``), which a
+    Web API server writing with ``CheckCharacters = false`` sends for every control
+    character, is accepted; read the text of the elements with :func:`unmark` to get
+    those characters back. Literal control characters are still refused.
 
     Raises:
         DecodeError: The body is empty, too large, malformed, or carries a DTD.
@@ -319,6 +461,7 @@ def parse_document(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
     if doctype != -1 and _ELEMENT_START.search(data, 0, doctype) is None:
         # Refused before libxml2 sees it: no DTD, so no entity of any kind.
         raise DecodeError("DTDs are refused (no entities are ever expanded)", media_type=MEDIA_TYPE)
+    data = _rewrite_forbidden_refs(data)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -346,6 +489,18 @@ class XmlCodec:
         converter: A cattrs converter already set up by :func:`configure_converter`;
             a shared default is used when omitted.
         max_size: The largest body :meth:`decode` will parse, in bytes.
+        newline: How to write a CR, LF or CRLF in text. ``None`` (the default) keeps
+            every character: LF as LF, CR as ``&#xD;``, so that the server reads exactly
+            the string sent. ``"\\r\\n"`` or ``"\\n"`` write each of them as that,
+            reproducing byte for byte what a Web API server writes on Windows or on
+            Mono (its XmlWriter replaces every line end with ``Environment.NewLine``).
+            The price: every CR sent then arrives as LF.
+
+    Why ``None`` is the default: the server's XmlMediaTypeFormatter leaves
+    ``NewLineHandling`` at ``Replace`` and ``NewLineChars`` at ``Environment.NewLine``, so
+    its bytes depend on the OS it runs on, which the client cannot know; and any XML
+    reader turns CRLF and CR into LF (XML 1.0, 2.11), so on read a CR is lost whatever
+    the client does. Only ``&#xD;`` carries a CR to the server; JSON carries it both ways.
     """
 
     media_type = MEDIA_TYPE
@@ -357,22 +512,28 @@ class XmlCodec:
         pretty: bool = False,
         converter: cattrs.BaseConverter | None = None,
         max_size: int = DEFAULT_MAX_SIZE,
+        newline: str | None = None,
     ):
+        if newline not in NEWLINES:
+            raise ConfigurationError(f"newline must be None, '\\r\\n' or '\\n', got {newline!r}")
         self.pretty = pretty
         self.max_size = max_size
+        self.newline = newline
         self._converter = converter if converter is not None else _DEFAULT_CONVERTER
         self._unstructure: dict[type, Callable[..., str]] = {}
         self._structure: dict[Any, Callable[[Any, Any], Any]] = {}
 
     def __repr__(self) -> str:
+        if self.newline is not None:
+            return f"XmlCodec(pretty={self.pretty}, newline={self.newline!r})"
         return f"XmlCodec(pretty={self.pretty})"
 
     def encode(self, obj: Any) -> bytes:
         """Render ``obj`` (a model, or a list of models) as XmlSerializer would.
 
         Raises:
-            ValidationError: A field cannot be written as XML (a character XML 1.0
-                cannot carry, an enum integer with no known name, a wrong type).
+            ValidationError: A field cannot be written as XML (a lone surrogate, an
+                enum integer with no known name, a wrong type).
         """
         try:
             if type(obj) is list:
@@ -384,9 +545,16 @@ class XmlCodec:
                     fn = self._unstructure[type(obj)] = self._converter.get_unstructure_hook(
                         type(obj)
                     )
-                text = fn(obj, self.pretty)
+                if self.newline is None:
+                    text = fn(obj, self.pretty)
+                else:
+                    text = fn(obj, self.pretty, self.newline)
             if XML_ILLEGAL.search(text) is not None:
-                raise ValueError("a character XML 1.0 cannot carry")
+                # As XmlWriter with CheckCharacters = false writes them (the server's
+                # reader takes them back); a lone surrogate stays unwritable.
+                text = _FORBIDDEN_CHAR.sub(_char_reference, text)
+                if XML_ILLEGAL.search(text) is not None:
+                    raise ValueError("a lone surrogate, which no UTF-8 body can carry")
             return text.encode("utf-8")
         except Exception as exc:
             bad = obj if type(obj) is not list else _first_invalid(obj)
@@ -398,16 +566,17 @@ class XmlCodec:
             raise ValueError("an empty list has no element type; nothing to name the root")
         cls = type(items[0])
         name = cls.__name__
-        children = _children_hook(cls)
+        children = _children_hook(cls, self.newline)
         if any(type(x) is not cls for x in items):
             raise TypeError("a list must hold one model type")
         head = f"<ArrayOf{name}{_NS_DECL}>"
         tail = f"</ArrayOf{name}>"
         if self.pretty:
+            nl = self.newline or "\n"
             body = "".join(
-                f"\n  <{name}>" + children(x, "\n    ") + f"\n  </{name}>" for x in items
+                f"{nl}  <{name}>" + children(x, nl + "    ") + f"{nl}  </{name}>" for x in items
             )
-            return head + body + "\n" + tail
+            return head + body + nl + tail
         return head + "".join(f"<{name}>" + children(x, "") + f"</{name}>" for x in items) + tail
 
     def encode_empty_list(self, cls: type) -> bytes:

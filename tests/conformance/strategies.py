@@ -1,0 +1,68 @@
+"""Models as a shopapi user builds them, valid for the format they are sent in."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+
+from conformance.codegen import enum_members
+from shopapi._fields import Kind, WireField, json_order
+from shopapi._timestamps import PLUS_ZERO, Timestamp
+from tests.conformance.neutral import MAX_TICKS, hostile_texts, int32s, tick_counts
+
+Format = Literal["json", "xml"]
+_EPOCH = datetime(1, 1, 1)
+#: A day of ticks: an offset date this far from the ends stays inside .NET's range when
+#: the server converts it to its local time (beyond it, .NET clamps; see test_findings).
+DAY_TICKS = 86_400 * 10_000_000
+
+
+def timestamp_of(ticks: int, tz: tzinfo | None) -> Timestamp:
+    """The wall-clock time ``ticks`` (``DateTime.Ticks``) with ``tz``."""
+    wall = _EPOCH + timedelta(microseconds=ticks // 10)
+    return Timestamp.from_datetime(wall.replace(tzinfo=tz), sub_microsecond_ticks=ticks % 10)
+
+
+@st.composite
+def timestamps(draw: st.DrawFn) -> Timestamp:
+    """Every kind: no suffix, ``Z``, ``+00:00``, any whole-minute offset up to 14 h."""
+    minutes = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+    tz = draw(st.one_of(st.sampled_from([None, UTC, PLUS_ZERO]), minutes))
+    ticks = draw(tick_counts())
+    if tz is not None and tz is not UTC:
+        ticks = min(max(ticks, DAY_TICKS), MAX_TICKS - DAY_TICKS)
+    return timestamp_of(ticks, tz)
+
+
+def _enum_values(enum_cls: type[enum.IntEnum], fmt: Format) -> st.SearchStrategy[Any]:
+    members = st.sampled_from(list(enum_cls)) if len(enum_cls) else st.nothing()
+    if fmt == "json":
+        return st.one_of(members, int32s())
+    # XML carries names: the client's members, and names only the server knows.
+    return st.one_of(members, st.sampled_from(sorted(enum_members(enum_cls).values())))
+
+
+def _value(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
+    value: st.SearchStrategy[Any]
+    if f.kind is Kind.STR:
+        # Every character but lone surrogates, in both formats: XML sends the ones XML 1.0
+        # forbids as character references.
+        value = hostile_texts(80 if f.max_length is None else 40)
+    elif f.kind is Kind.INT:
+        value = int32s()
+    elif f.kind is Kind.BOOL:
+        value = st.booleans()
+    elif f.kind is Kind.TIMESTAMP:
+        value = timestamps()
+    else:
+        assert f.enum is not None
+        return _enum_values(f.enum, fmt)
+    return st.one_of(st.none(), value) if f.nullable else value
+
+
+def client_models(cls: type, fmt: Format) -> st.SearchStrategy[Any]:
+    """Instances of ``cls`` that ``fmt`` can carry, every non-nullable field set."""
+    return st.builds(cls, **{f.name: _value(f, fmt) for f in json_order(cls)})

@@ -1,0 +1,158 @@
+"""The C# generator and the harness's refusal to run without Mono. Pure Python: these run
+in the default suite, so the generator is checked even where .NET is not installed."""
+
+from __future__ import annotations
+
+import enum
+import re
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from conformance import codegen, harness
+from shopapi import _models
+from shopapi._fields import Kind, boolean, enum_field, integer, json_order, string, timestamp
+
+
+def test_every_public_model_is_generated() -> None:
+    """A model added to ``shopapi._models`` gets its C# class (and its conformance tests,
+    which are parametrized over the same tuple) without any change here."""
+    assert {c.__name__ for c in codegen.MODEL_TYPES} == set(_models.__all__)
+    source = codegen.generate()
+    for cls in codegen.model_chain():
+        assert f"public class {codegen.csharp_class_name(cls)}" in source
+
+
+def test_properties_follow_the_wire_metadata() -> None:
+    """Every wire field becomes a property with its type, nullability and constraints."""
+    source = codegen.generate()
+    for cls in codegen.MODEL_TYPES:
+        for f in json_order(cls):
+            plain, nullable = codegen.CSHARP_TYPES[f.kind]
+            cs = f.enum.__name__ if f.enum is not None else (nullable if f.nullable else plain)
+            assert re.search(rf"public {re.escape(str(cs))} {f.wire} \{{ get; set; \}}", source)
+    assert "[MaxLength(50)]\n        public string CustomerName" in source
+    assert "[Required]\n        public int Id" in source
+    assert "public bool IsRead { get; set; }" in source
+    assert "public DateTime? LastActivityDate" in source
+    assert "public class MessageConversation : ConversationDetails" in source
+
+
+def test_enums_carry_the_servers_extra_members() -> None:
+    """The server knows values the client does not: the client's members plus the table."""
+    source = codegen.generate()
+    assert "FlowAi = 0," in source
+    assert "Instagram = 7," in source
+    assert "Employee = 1," in source
+
+
+def test_a_new_model_shape_slots_in() -> None:
+    """A later model (its own enum, a bool?, inheritance) generates with no generator change."""
+
+    class Color(enum.IntEnum):
+        Red = 3
+
+    @attrs.frozen(kw_only=True)
+    class Base:
+        id: int = integer("Id", nullable=False, required=True)
+
+    @attrs.frozen(kw_only=True)
+    class Derived(Base):
+        flag: bool | None = boolean("Flag", nullable=True)
+        when: object = timestamp("When", nullable=False)
+        name: str | None = string("Name", 10)
+        color: object = enum_field("Color", Color)
+
+    source = codegen.generate([Derived], namespace="X")
+    assert "public enum Color\n    {\n        Red = 3,\n    }" in source
+    assert "public class Derived : Base" in source
+    for line in ("public bool? Flag", "public DateTime When", "public Color Color"):
+        assert line in source
+    assert source.index("public class Base") < source.index("public class Derived")
+
+
+def test_every_kind_has_a_csharp_type() -> None:
+    """The kind table is complete: a kind without a row would fail here, not in mcs."""
+    assert set(codegen.CSHARP_TYPES) == set(Kind)
+
+
+def test_a_stale_enum_table_is_an_error() -> None:
+    """A server member that contradicts the client's name for the same value is refused."""
+
+    class PlatformKindEnum(enum.IntEnum):
+        Other = 1  # the table says 1 is WhatsApp
+
+    with pytest.raises(ValueError, match=r"PlatformKindEnum\.1"):
+        codegen.enum_members(PlatformKindEnum)
+
+
+def test_missing_mono_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Mono the suite fails with how to install it; it never skips."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda _: None)
+    with pytest.raises(harness.ConformanceSetupError, match=r"apt-get install -y mono-mcs"):
+        harness.build()
+
+
+def test_the_dotnet_processes_run_in_a_fixed_zone() -> None:
+    """Local dates are deterministic only with TZ set for every .NET process."""
+    assert harness.dotnet_env({"A": "b"})["TZ"] == "Europe/Amsterdam"
+    assert harness.dotnet_env({"A": "b"})["A"] == "b"
+
+
+class _FakeProcess:
+    """Stands in for ``mono Server.exe``: prints one line, then waits for stdin to close."""
+
+    def __init__(self, line: bytes) -> None:
+        import io
+        import os
+
+        read, write = os.pipe()
+        os.write(write, line + b"\n")
+        os.close(write)
+        self.stdout = os.fdopen(read, "rb")
+        self.stdin = io.BytesIO()
+        self.killed = False
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+    def kill(self) -> None:  # pragma: no cover - wait() never times out here
+        self.killed = True
+
+
+def test_server_start_retries_in_a_fresh_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SelfHost on Mono sometimes fails to open (NullReferenceException) and keeps the port:
+    the harness starts a fresh process on a fresh port, and reports why it had to."""
+    lines = [b"FAILED: System.NullReferenceException: ...", b"LISTENING"]
+    started: list[list[str]] = []
+
+    def popen(args: list[str], **_: Any) -> _FakeProcess:
+        started.append(args)
+        return _FakeProcess(lines.pop(0))
+
+    monkeypatch.setattr("conformance.harness.subprocess.Popen", popen)
+    built = harness.Built(tmp_path / "Tool.exe", tmp_path / "Server.exe", "")
+    server = harness.DotnetServer(built, username="u", password="p")
+    server.start(timeout=5)
+    assert len(started) == 2
+    assert server.failed_starts == ["FAILED: System.NullReferenceException: ..."]
+    assert server.base_url == f"http://127.0.0.1:{started[1][-1]}"
+    assert started[1][0] == "mono"
+    assert started[1][2].isdigit()  # the port alone: the password travels in the environment
+    server.close()
+
+
+def test_server_start_gives_up_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """After its attempts, a failing start is a ``ConformanceSetupError`` with the reasons."""
+    monkeypatch.setattr(
+        "conformance.harness.subprocess.Popen", lambda *a, **k: _FakeProcess(b"FAILED: no")
+    )
+    built = harness.Built(tmp_path / "Tool.exe", tmp_path / "Server.exe", "")
+    with pytest.raises(harness.ConformanceSetupError, match="3 attempts"):
+        harness.DotnetServer(built, username="u", password="p", attempts=3).start(timeout=5)
