@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--adaptive",
         action="store_true",
-        help="show concurrency='auto' following a fake server whose capacity changes",
+        help="only the second part: concurrency='auto' following a fake server whose "
+        "capacity changes (the plain demo runs both parts)",
     )
     return parser
 
@@ -705,9 +706,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
         if args.adaptive:
             return asyncio.run(run_adaptive_demo())
-        return asyncio.run(
+        status = asyncio.run(
             run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format)
         )
+        sys.stdout.write("\n")
+        return status or asyncio.run(run_adaptive_demo())
     except UsageError as exc:
         parser.exit(USAGE_ERROR, f"shopapi: error: {printable(str(exc))}\n")
     except (KeyboardInterrupt, asyncio.CancelledError):

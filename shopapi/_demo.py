@@ -1,9 +1,8 @@
-"""``python -m shopapi demo``: a bulk update against the built-in fake server.
+"""``python -m shopapi demo``: a bulk update against the built-in fake server, in two parts.
 
-``python -m shopapi demo --adaptive`` instead shows adaptive concurrency: a bulk update
-with ``concurrency="auto"`` against a capacity-limited fake server whose capacity
-changes during the run, and a text plot of how the limit followed it.
-
+The second part (alone: ``python -m shopapi demo --adaptive``) shows adaptive
+concurrency: a bulk update with ``concurrency="auto"`` against a capacity-limited fake
+server whose capacity changes during the run, and a text plot of how the limit followed it.
 
 It needs no credentials and no network beyond 127.0.0.1: it starts
 :class:`shopapi.testing.FakeShopServer` in-process, seeds conversations, scripts the

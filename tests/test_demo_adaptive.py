@@ -30,3 +30,22 @@ def test_text_plot_draws_the_limit_over_the_capacity() -> None:
     ]
     below = text_plot([(0.0, 2)], [(0.0, 4)], 1.0, width=2, height=2)
     assert below.splitlines()[:2] == ["    4 |--", "    2 |**"]
+
+
+def test_the_readmes_demo_command_shows_the_fault_run_then_the_adaptive_one() -> None:
+    """``python -m shopapi demo`` (the README's first command) runs both parts."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "shopapi", "demo", "--items", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    faults, adaptive = done.stdout.split("concurrency='auto'", 1)
+    assert "every item was reported exactly once; nothing was lost" in faults
+    assert "concurrency limit (*) and the server's capacity (-):" in adaptive
+    assert "saved 2400 of 2400" in adaptive
