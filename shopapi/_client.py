@@ -127,7 +127,9 @@ class ShopApiClient:
             bounded by the deadline but is never an attempt timeout.
         codecs: The registry used to read answers by ``Content-Type``.
         trace_configs: aiohttp trace configs for the client's own session.
-        max_response_size: The largest answer body accepted, in bytes.
+        max_response_size: The largest answer body accepted, in decoded bytes (after
+            gzip or deflate), read as a stream. An error answer's body is kept only up
+            to 64 KiB (``ApiError.body``) whatever this is.
         ssl: ``True`` (verify certificates, the default), an ``ssl.SSLContext``, or
             ``False`` to turn verification off explicitly.
     """

@@ -250,4 +250,9 @@ class RequestTimeoutError(TransportError):
 
 
 class ResponseTooLargeError(TransportError):
-    """The response body passed the client's ``max_response_size``."""
+    """The response body passed the client's ``max_response_size``.
+
+    The cap counts decoded bytes, read as a stream, so a small compressed body that
+    inflates past it (a decompression bomb) is refused while memory stays within about
+    twice the cap. Not retried: the same request would get the same answer.
+    """

@@ -340,9 +340,10 @@ def _to_text_if_bom(data: bytes) -> bytes | str:
 class JsonCodec:
     """``application/json`` as Json.NET writes it.
 
-    orjson writes. An answer of the usual shape is read by msgspec, which parses and
-    type-checks it in C; anything else (and every error) goes through orjson and the
-    converter's rules, the reference reading both paths are tested to agree with.
+    orjson writes the bytes. An answer of the usual shape is read by msgspec, which
+    parses and type-checks it in C; anything else (and every error) goes through orjson
+    and the converter's rules, the reference reading. Tests pin both paths to the same
+    value or the same error.
 
     Args:
         pretty: Indent like the API's help page (Json.NET ``Formatting.Indented``).
