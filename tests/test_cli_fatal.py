@@ -100,3 +100,19 @@ async def test_other_failures_do_not_stop_the_job(server: FakeShopServer, tmp_pa
     assert code == 1
     assert "saved 17, failed 3" in err
     assert "stopped" not in err
+
+
+async def test_a_wrong_password_under_auto_stops_within_the_starting_limit(
+    server: FakeShopServer, tmp_path: Path
+) -> None:
+    """With ``--concurrency auto`` (the default) the job stops within the limit in force
+    when the first 401 is read. Its first answers may have widened the starting window
+    once (1.5x) by then, so at most twice the starting limit is sent, never the ceiling."""
+    from shopapi._adaptive import AdaptiveLimit
+
+    path = tmp_path / "in.jsonl"
+    write_input(server, path, range(1, 301))
+    code, err = await run(server, str(path), env=WRONG)
+    assert code == FATAL
+    assert 1 <= puts(server) <= 2 * AdaptiveLimit().limit
+    assert err.count("401") == 1
