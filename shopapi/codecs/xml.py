@@ -77,14 +77,11 @@ def _escape_fn(newline: str | None) -> Callable[[str], str]:
         return _escape
 
     def escape(text: str) -> str:
-        if "&" in text:
-            text = text.replace("&", "&amp;")
-        if "<" in text:
-            text = text.replace("<", "&lt;")
-        if ">" in text:
-            text = text.replace(">", "&gt;")
+        # Line ends first (no CR is left for _escape to turn into &#xD;), then the
+        # markup; the markup escapes add no line end, so LF can be mapped last.
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _escape(text)
         if newline != "\n" and "\n" in text:
             text = text.replace("\n", newline)
         return text
