@@ -41,15 +41,16 @@ def _pin(pid: int, cpu: int) -> bool:
 
 
 @contextmanager
-def fake_server_process() -> Iterator[str]:
-    """Start the server process; yield its base URL; stop it.
+def server_subprocess(source: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run a server script (``source``, which prints its base URL and serves until its
+    stdin closes) in a process of its own; yield the process and the URL; stop it.
 
     On a machine with two or more CPUs the server is pinned to CPU 1 and this process to
     CPU 0, so the server stands for a remote host: it does not take the client's CPU,
     and ours and the floor each get one whole core for the client side.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER],
+        [sys.executable, "-c", source, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -62,7 +63,7 @@ def fake_server_process() -> Iterator[str]:
         base_url = proc.stdout.readline().strip()
         if not base_url.startswith("http://127.0.0.1:"):
             raise RuntimeError(f"the fake server did not start: {base_url!r}")
-        yield base_url
+        yield proc, base_url
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
@@ -71,6 +72,14 @@ def fake_server_process() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def fake_server_process() -> Iterator[str]:
+    """The benchmarks' fake server in its own process (:func:`server_subprocess`);
+    yields its base URL."""
+    with server_subprocess(SERVER) as (_, base_url):
+        yield base_url
 
 
 def run(coro: object) -> object:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -46,7 +45,8 @@ import attrs
 from shopapi import MessageConversationChanges, PlatformKindEnum, ShopApiClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import STEADY_ALLOCATOR_ENV, steady_allocator
+from _harness import steady_allocator
+from _server import server_subprocess
 
 SERVER = r"""
 import asyncio, json, sys
@@ -102,38 +102,10 @@ class Server:
 def server_process(
     capacity: int, service_time: float, queue_limit: int, overload: str
 ) -> Iterator[Server]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SERVER,
-            str(capacity),
-            str(service_time),
-            str(queue_limit),
-            overload,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **STEADY_ALLOCATOR_ENV},
-    )
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
-        os.sched_setaffinity(proc.pid, {1})  # the server stands for another host
-        os.sched_setaffinity(0, {0})
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()
-        if not base_url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the fake server did not start: {base_url!r}")
+    """The capacity-limited server in its own process, pinned as in ``_server``."""
+    args = (str(capacity), str(service_time), str(queue_limit), overload)
+    with server_subprocess(SERVER, *args) as (proc, base_url):
         yield Server(proc, base_url)
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def changes(n: int) -> Iterator[MessageConversationChanges]:
