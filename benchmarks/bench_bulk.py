@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 
 from shopapi import JsonCodec, MessageConversationChanges, PlatformKindEnum, ShopApiClient
-from shopapi._protocol import basic_auth_header
+from shopapi._protocol.requests import basic_auth_header
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import (

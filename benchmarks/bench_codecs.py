@@ -31,7 +31,7 @@ from shopapi import (
     Timestamp,
     XmlCodec,
 )
-from shopapi._timestamps import format_timestamp, parse_timestamp
+from shopapi._wire.timestamps import format_timestamp, parse_timestamp
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import HEADER, compare

@@ -28,7 +28,7 @@ from shopapi import (
     PlatformKindEnum,
     ShopApiClient,
 )
-from shopapi._protocol import basic_auth_header
+from shopapi._protocol.requests import basic_auth_header
 from shopapi.testing import _sample_conversation
 
 sys.path.insert(0, str(Path(__file__).parent))

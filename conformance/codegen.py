@@ -1,7 +1,7 @@
 """Emit the C# model classes from the Python models' wire metadata.
 
 The conformance tools (``Tool.cs``, ``Server.cs``) are compiled against classes this
-module writes at build time from :mod:`shopapi._fields` metadata, so the .NET side can
+module writes at build time from :mod:`shopapi._wire.fields` metadata, so the .NET side can
 never drift from the Python side: a field added, renamed, made nullable or given a
 maximum length in ``shopapi`` is the same change in C# on the next run. Nothing it
 writes is checked in.
@@ -18,8 +18,8 @@ from typing import Final
 
 import attrs
 
-from shopapi import _models
-from shopapi._fields import Kind, WireField, json_order
+from shopapi._resources import message_conversations as _models
+from shopapi._wire.fields import Kind, WireField, json_order
 
 __all__ = [
     "CSHARP_TYPES",
@@ -31,7 +31,8 @@ __all__ = [
     "model_chain",
 ]
 
-#: Every model the client sends or receives (the public types of ``shopapi._models``).
+#: Every model the client sends or receives (the public types of
+#: ``shopapi._resources.message_conversations``).
 MODEL_TYPES: Final[tuple[type, ...]] = tuple(getattr(_models, name) for name in _models.__all__)
 
 #: Kind -> (C# type, C# type when nullable). ``None`` marks an enum (its own name).

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._exceptions import (
     ApiError,
     AuthenticationError,
@@ -28,27 +27,32 @@ from ._exceptions import (
     TransportError,
     ValidationError,
 )
-from ._models import (
+from ._protocol.retry import RetryPolicy
+from ._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
     MessageConversation,
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
-from ._retry import RetryPolicy
-from ._timestamps import Timestamp
-from ._validation import validate
+from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
+from ._wire.timestamps import Timestamp
+from ._wire.validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
 if TYPE_CHECKING:
     from ._bulk import UpdateResult
-    from ._client import Limits, ShopApiClient
+    from ._session.client import Limits, ShopApiClient
 
 __version__ = "0.1.0"
 
 # The session (aiohttp) is imported on first use, so that ``import shopapi.codecs`` and
 # the models stay free of aiohttp, as a sans-I/O core should.
-_LAZY = {"Limits": "._client", "ShopApiClient": "._client", "UpdateResult": "._bulk"}
+_LAZY = {
+    "Limits": "._session.client",
+    "ShopApiClient": "._session.client",
+    "UpdateResult": "._bulk",
+}
 
 
 def __getattr__(name: str) -> Any:

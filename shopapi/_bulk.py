@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import attrs
 
 from ._exceptions import ConfigurationError, FieldError, ShopApiError, ValidationError
-from ._models import MessageConversation, MessageConversationChanges
+from ._resources.message_conversations import MessageConversation, MessageConversationChanges
 
 __all__ = ["UpdateResult", "run_bulk"]
 

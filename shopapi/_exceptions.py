@@ -20,7 +20,7 @@ The tree::
         ├── RequestTimeoutError     an attempt or the deadline ran out
         └── ResponseTooLargeError   the body passed the client's size cap
 
-Errors from aiohttp are translated in one place (``shopapi._transport``) and chained
+Errors from aiohttp are translated in one place (``shopapi._session.transport``) and chained
 with ``raise ... from exc``. No error carries credentials: requests are described by
 method and URL only, and URLs never hold user info.
 """
@@ -142,7 +142,7 @@ class ApiError(ShopApiError):
         message: The server's ``Message``, when the body carried one.
         model_state: ASP.NET's ``ModelState``: field path to error messages.
         body: The raw response body (decoded), kept up to 64 KiB
-            (``shopapi._transport.ERROR_BODY_LIMIT``); a longer one is cut there, not
+            (``shopapi._session.transport.ERROR_BODY_LIMIT``); a longer one is cut there, not
             read further, and the error carries a note saying so.
         method: The request's method.
         url: The request's URL (never with credentials).

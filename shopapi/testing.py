@@ -87,19 +87,19 @@ import attrs
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 
-from ._enums import PlatformKindEnum
-from ._errorbody import render_error_body
 from ._exceptions import DecodeError, ValidationError
-from ._fields import wire_fields
-from ._models import (
+from ._protocol.errorbody import render_error_body
+from ._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
     MessageConversation,
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
-from ._timestamps import Timestamp
-from ._validation import INT32_MAX, INT32_MIN, field_errors, utf16_length
+from ._wire.enums import PlatformKindEnum
+from ._wire.fields import wire_fields
+from ._wire.timestamps import Timestamp
+from ._wire.validation import INT32_MAX, INT32_MIN, field_errors, utf16_length
 from .codecs import JsonCodec, XmlCodec, normalize_media_type
 
 __all__ = [

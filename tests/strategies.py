@@ -21,9 +21,9 @@ from shopapi import (
     MessageConversationChanges,
     PlatformKindEnum,
 )
-from shopapi._fields import Kind, WireField, wire_fields
-from shopapi._timestamps import PLUS_ZERO, Timestamp
-from shopapi._validation import utf16_length
+from shopapi._wire.fields import Kind, WireField, wire_fields
+from shopapi._wire.timestamps import PLUS_ZERO, Timestamp
+from shopapi._wire.validation import utf16_length
 
 Format = Literal["json", "xml"]
 

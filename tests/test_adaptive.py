@@ -12,7 +12,7 @@ import statistics
 import pytest
 
 from shopapi import ConfigurationError, RequestTimeoutError
-from shopapi._adaptive import AdaptiveLimit
+from shopapi._protocol.adaptive import AdaptiveLimit
 
 from .capacity_sim import Fixed, best_fixed, simulate
 

@@ -269,7 +269,7 @@ async def test_auto_is_the_default_and_finds_more_than_the_old_default_of_8() ->
 async def test_a_call_cancelled_waiting_for_the_client_s_semaphore_frees_its_slot() -> None:
     """With ``Limits(max_concurrency=1)`` a call holds an adaptive slot while it waits
     for the client's semaphore; cancelled there, it must give the slot back."""
-    from shopapi._adaptive import AdaptiveGate, AdaptiveLimit
+    from shopapi._protocol.adaptive import AdaptiveGate, AdaptiveLimit
 
     server = server_for(service_time=0.2)
     async with server, client_for(server, limits=Limits(max_concurrency=1)) as client:

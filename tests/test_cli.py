@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from shopapi import JsonCodec
-from shopapi._cli import Progress, build_parser, bulk_update, main
-from shopapi._journal import Journal, input_digest, job_record
+from shopapi._cli.app import Progress, build_parser, bulk_update, main
+from shopapi._cli.journal import Journal, input_digest, job_record
 from shopapi.testing import FakeShopServer, Fault
 
 USER, PASSWORD = "cli", "cli-secret"

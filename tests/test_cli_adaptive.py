@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shopapi import JsonCodec
-from shopapi._cli import build_parser, bulk_update, main
+from shopapi._cli.app import build_parser, bulk_update, main
 from shopapi.testing import FakeShopServer
 
 USER, PASSWORD = "cli", "cli-pw"

@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi._cli import FATAL
-from shopapi._input import FAILURE_KEY
+from shopapi._cli.app import FATAL
+from shopapi._cli.input import FAILURE_KEY
 from shopapi.testing import FakeShopServer, Fault
 from tests.test_cli import ENV, PASSWORD, USER, run, write_input
 
@@ -108,7 +108,7 @@ async def test_a_wrong_password_under_auto_stops_within_the_starting_limit(
     """With ``--concurrency auto`` (the default) the job stops within the limit in force
     when the first 401 is read. Its first answers may have widened the starting window
     once (1.5x) by then, so at most twice the starting limit is sent, never the ceiling."""
-    from shopapi._adaptive import AdaptiveLimit
+    from shopapi._protocol.adaptive import AdaptiveLimit
 
     path = tmp_path / "in.jsonl"
     write_input(server, path, range(1, 301))

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from shopapi import DecodeError, JsonCodec
-from shopapi._cli import UsageError
-from shopapi._input import FAILURE_KEY, failure_record, read_item, suggestion
+from shopapi._cli.app import UsageError
+from shopapi._cli.input import FAILURE_KEY, failure_record, read_item, suggestion
 from shopapi.testing import FakeShopServer, Fault
 from tests.test_cli import PASSWORD, USER, run
 

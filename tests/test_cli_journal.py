@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from shopapi import JsonCodec
-from shopapi._cli import JOURNAL_LOCKED, JOURNAL_MISMATCH, WRITE_FAILED, UsageError
-from shopapi._journal import Journal, JournalLockedError, input_digest, job_record
-from shopapi._ordering import KeyedQueue
+from shopapi._cli.app import JOURNAL_LOCKED, JOURNAL_MISMATCH, WRITE_FAILED, UsageError
+from shopapi._cli.journal import Journal, JournalLockedError, input_digest, job_record
+from shopapi._cli.ordering import KeyedQueue
 from shopapi.testing import FakeShopServer, Fault
 from tests.test_cli import ENV, PASSWORD, USER, cli, run, wait_for_lines, write_input
 
@@ -229,7 +229,7 @@ async def test_a_full_disk_stops_the_job_and_claims_only_what_is_journaled(
         return real_write(fd, data)
 
     # os.write itself: the journal's records are the only writes that start so.
-    monkeypatch.setattr("shopapi._journal.os.write", full_after_ten)
+    monkeypatch.setattr("shopapi._cli.journal.os.write", full_after_ten)
     code, err = await run(server, "--concurrency", "4", "--journal", str(journal), str(path))
     monkeypatch.undo()
     assert code == WRITE_FAILED

@@ -14,9 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi._cli import BROKEN_PIPE
-from shopapi._demo import run_demo
-from shopapi._terminal import printable
+from shopapi._cli.app import BROKEN_PIPE
+from shopapi._cli.demo import run_demo
+from shopapi._cli.terminal import printable
 from shopapi.testing import FakeShopServer, Fault
 from tests.test_cli import ENV, PASSWORD, USER, run, write_input
 

@@ -192,7 +192,7 @@ async def test_server_model_state_reaches_the_error(server: FakeShopServer, code
     ):
         raw = await resp.read()
         status, headers = resp.status, dict(resp.headers)
-    from shopapi._protocol import Request, api_error
+    from shopapi._protocol.requests import Request, api_error
 
     error = api_error(Request("PUT", "p", "u", {}), status, headers, raw)
     assert isinstance(error, BadRequestError)

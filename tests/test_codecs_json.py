@@ -31,8 +31,8 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._fields import json_order
-from shopapi._validation import field_errors
+from shopapi._wire.fields import json_order
+from shopapi._wire.validation import field_errors
 from shopapi.codecs import json as json_codec
 from tests.strategies import (
     basic_infos,

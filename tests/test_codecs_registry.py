@@ -19,9 +19,9 @@ from shopapi import (
     PlatformKindEnum,
     XmlCodec,
 )
-from shopapi._enums import enum_to_int
-from shopapi._fields import Kind, wire_fields
-from shopapi._timestamps import Timestamp, format_timestamp, parse_timestamp
+from shopapi._wire.enums import enum_to_int
+from shopapi._wire.fields import Kind, wire_fields
+from shopapi._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
 from shopapi.codecs import default_registry, normalize_media_type
 
 T = TypeVar("T")

@@ -34,8 +34,8 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._fields import wire_fields, xml_order
-from shopapi._validation import field_errors
+from shopapi._wire.fields import wire_fields, xml_order
+from shopapi._wire.validation import field_errors
 from tests.strategies import (
     basic_infos,
     decode_outcome,
@@ -523,7 +523,7 @@ def test_forbidden_character_references_are_read(reference: str, char: str) -> N
 
 def test_forbidden_references_read_in_lists_and_error_bodies() -> None:
     """Every reader of text restores them: list items and ``ModelState`` messages too."""
-    from shopapi._errorbody import parse_error_body
+    from shopapi._protocol.errorbody import parse_error_body
 
     item = "<MessageConversationBasicInfo><Id>1</Id><ShopId>1</ShopId><PlatformKindEnumValue>FlowAi"
     item += "</PlatformKindEnumValue><ChannelId>&#x2;</ChannelId></MessageConversationBasicInfo>"

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi._journal import Journal, job_record
+from shopapi._cli.journal import Journal, job_record
 from shopapi.testing import FakeShopServer
 from tests.test_cli import PASSWORD, USER, cli, wait_for_lines, write_input
 

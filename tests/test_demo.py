@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from shopapi._demo import run_demo
+from shopapi._cli.demo import run_demo
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from shopapi._demo import run_adaptive_demo, text_plot
+from shopapi._cli.demo import run_adaptive_demo, text_plot
 
 
 async def test_the_adaptive_demo_saves_every_item_once_and_plots_the_limit() -> None:

@@ -55,7 +55,7 @@ from shopapi import (
     RetryPolicy,
     ShopApiClient,
 )
-from shopapi._fields import Kind, WireField, wire_fields
+from shopapi._wire.fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
 from tools.griffe_attrs import default_text
 from tools.griffe_rst_roles import rewrite_roles
@@ -524,7 +524,7 @@ def test_the_changelog_is_included() -> None:
 
 def _known(target: str) -> str | None:
     return {
-        "close": "shopapi._client.ShopApiClient.close",
+        "close": "shopapi._session.client.ShopApiClient.close",
         "ValidationError": "shopapi._exceptions.ValidationError",
         "shopapi.ApiError": "shopapi.ApiError",
         "ApiError.model_state": "shopapi._exceptions.ApiError.model_state",
@@ -536,7 +536,7 @@ def _known(target: str) -> str | None:
     [
         (
             "call :meth:`close` first",
-            'call <autoref identifier="shopapi._client.ShopApiClient.close" optional>'
+            'call <autoref identifier="shopapi._session.client.ShopApiClient.close" optional>'
             "<code>close</code></autoref> first",
         ),
         (
@@ -567,7 +567,7 @@ def test_rest_roles_become_links(docstring: str, rendered: str) -> None:
 
 
 def test_attrs_defaults_read_as_in_the_source() -> None:
-    import shopapi._retry as retry_module
+    import shopapi._protocol.retry as retry_module
 
     policy = attrs.fields_dict(RetryPolicy)
     assert default_text(policy["retry_statuses"].default, retry_module) == "RETRYABLE_STATUSES"

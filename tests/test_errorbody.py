@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopapi._errorbody import ErrorBody, parse_error_body, render_error_body
+from shopapi._protocol.errorbody import ErrorBody, parse_error_body, render_error_body
 from tests.strategies import xml_chars
 
 CONTENT_TYPES = [

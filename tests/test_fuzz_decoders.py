@@ -32,7 +32,7 @@ from shopapi import (
     MessageConversationChanges,
     XmlCodec,
 )
-from shopapi._errorbody import ErrorBody, parse_error_body
+from shopapi._protocol.errorbody import ErrorBody, parse_error_body
 from shopapi.codecs.json import make_converter
 from tests.conftest import load_seed_samples
 from tests.strategies import decode_outcome, mutated, same_outcome

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from shopapi import MessageConversationChanges, TransportError
-from shopapi._fields import json_order
+from shopapi._wire.fields import json_order
 from shopapi.helppage import (
     Annotations,
     HelpPage,

@@ -35,7 +35,7 @@ from shopapi import (
     ShopApiError,
     TransportError,
 )
-from shopapi._transport import ERROR_BODY_LIMIT
+from shopapi._session.transport import ERROR_BODY_LIMIT
 from shopapi.testing import _sample_conversation
 
 USER, PASSWORD = "bot-user", "s3cr3t-Passw0rd!"

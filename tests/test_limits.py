@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from shopapi import ConfigurationError
-from shopapi._limits import PauseGate, TokenBucket
+from shopapi._protocol.limits import PauseGate, TokenBucket
 
 
 class Clock:

@@ -33,7 +33,7 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._fields import json_order, xml_order
+from shopapi._wire.fields import json_order, xml_order
 from shopapi.codecs import Codec
 from shopapi.testing import MESSAGE_SENDER_NAMES, FakeShopServer, Fault
 

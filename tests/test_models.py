@@ -27,8 +27,8 @@ from shopapi import (
     PlatformKindEnum,
     Timestamp,
 )
-from shopapi._fields import Kind, json_order, wire_fields, xml_order
-from shopapi._models import DETAIL_FIELDS
+from shopapi._resources.message_conversations import DETAIL_FIELDS
+from shopapi._wire.fields import Kind, json_order, wire_fields, xml_order
 from tests.conftest import SEED_DIR
 from tests.strategies import conversations
 

@@ -24,7 +24,7 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._protocol import (
+from shopapi._protocol.requests import (
     Credentials,
     Request,
     api_error,
@@ -270,7 +270,7 @@ def test_codec_headers_are_one_shared_mapping_per_codec_and_go_with_it() -> None
     the same mapping every time; a codec that goes away leaves nothing behind."""
     import gc
 
-    from shopapi._protocol import _HEADERS, codec_headers
+    from shopapi._protocol.requests import _HEADERS, codec_headers
 
     codec = XmlCodec()
     with_body = codec_headers(codec)
@@ -303,7 +303,7 @@ def test_codec_headers_are_one_shared_mapping_per_codec_and_go_with_it() -> None
 def test_the_answer_codec_follows_the_media_type_not_a_prefix(
     content_type: str, picked: str | None
 ) -> None:
-    from shopapi._protocol import pick_decoder
+    from shopapi._protocol.requests import pick_decoder
 
     codec = JsonCodec()
     if picked is None:

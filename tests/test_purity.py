@@ -13,9 +13,10 @@ import sys
 
 
 def test_models_and_codecs_do_not_import_aiohttp() -> None:
-    """``import shopapi.codecs, shopapi._models`` must leave aiohttp out of sys.modules."""
+    """``import shopapi.codecs, shopapi._resources.message_conversations`` must leave aiohttp
+    out of sys.modules."""
     code = (
-        "import shopapi.codecs, shopapi._models, sys; "
+        "import shopapi.codecs, shopapi._resources.message_conversations, sys; "
         "assert 'aiohttp' not in sys.modules, "
         "sorted(m for m in sys.modules if m.startswith('shopapi'))"
     )

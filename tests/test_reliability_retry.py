@@ -29,7 +29,7 @@ from shopapi import (
     ShopApiClient,
 )
 from shopapi._exceptions import ConnectError, ShopApiError
-from shopapi._retry import RETRYABLE_STATUSES, Retry, decide
+from shopapi._protocol.retry import RETRYABLE_STATUSES, Retry, decide
 from shopapi.testing import FakeShopServer, Fault
 from tests.test_retry import NOW, dropped, refused, timed_out
 

@@ -18,7 +18,7 @@ from shopapi._exceptions import (
     ResponseTooLargeError,
     TransportError,
 )
-from shopapi._retry import Retry, RetryBudget, Stop, decide, parse_retry_after
+from shopapi._protocol.retry import Retry, RetryBudget, Stop, decide, parse_retry_after
 
 URL = "http://127.0.0.1/v1/Shops/1/MessageConversations/2"
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)

@@ -31,7 +31,7 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._protocol import build_update, conversation_path
+from shopapi._protocol.requests import build_update, conversation_path
 from shopapi.codecs import JsonCodec
 from shopapi.testing import FakeShopServer, Fault
 

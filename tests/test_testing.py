@@ -24,8 +24,8 @@ from shopapi import (
     Timestamp,
     XmlCodec,
 )
-from shopapi._errorbody import parse_error_body
-from shopapi._validation import field_errors
+from shopapi._protocol.errorbody import parse_error_body
+from shopapi._wire.validation import field_errors
 from shopapi.testing import FakeShopServer, Fault, RecordedRequest
 
 JSON = JsonCodec()

@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from shopapi import Timestamp
-from shopapi._timestamps import PLUS_ZERO, format_timestamp, parse_timestamp
+from shopapi._wire.timestamps import PLUS_ZERO, format_timestamp, parse_timestamp
 from tests.strategies import canonical_timestamp_texts, timestamps
 
 PLUS_ONE = timezone(timedelta(hours=1))

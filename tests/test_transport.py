@@ -1,4 +1,4 @@
-"""``shopapi._transport``: URLs built below a base parsed once."""
+"""``shopapi._session.transport``: URLs built below a base parsed once."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from yarl import URL
 
 from shopapi import ShopApiClient
-from shopapi._protocol import normalize_base_url
-from shopapi._transport import UrlBuilder
+from shopapi._protocol.requests import normalize_base_url
+from shopapi._session.transport import UrlBuilder
 
 PATHS = [
     "v1/Shops/1/MessageConversations/2",

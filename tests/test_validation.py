@@ -28,8 +28,8 @@ from shopapi import (
     XmlCodec,
     validate,
 )
-from shopapi._fields import Kind, WireField, wire_fields
-from shopapi._validation import field_errors, is_valid, utf16_length
+from shopapi._wire.fields import Kind, WireField, wire_fields
+from shopapi._wire.validation import field_errors, is_valid, utf16_length
 from tests.strategies import MODELS, instances_with_errors, models
 
 INT32_MAX = 2**31 - 1

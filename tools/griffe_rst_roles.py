@@ -34,7 +34,7 @@ def rewrite_roles(text: str, resolve: Callable[[str], str | None]) -> str:
 
     Args:
         text: A docstring.
-        resolve: The full path of a role's target (``close`` -> ``shopapi._client
+        resolve: The full path of a role's target (``close`` -> ``shopapi._session.client
             .ShopApiClient.close``), or ``None`` when it names nothing known.
     """
 

@@ -15,8 +15,8 @@ from typing import Any, Protocol, TypeVar, get_args, get_origin, runtime_checkab
 import attrs
 
 from .._exceptions import DecodeError, FieldError, ValidationError
-from .._fields import _KEY
-from .._validation import Format, field_errors
+from .._wire.fields import _KEY
+from .._wire.validation import Format, field_errors
 
 __all__ = [
     "Codec",

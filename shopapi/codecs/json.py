@@ -16,11 +16,11 @@ import cattrs
 import msgspec
 import orjson
 
-from .._enums import enum_to_int
 from .._exceptions import DecodeError
-from .._fields import Kind, json_order
-from .._timestamps import Timestamp, format_timestamp, parse_timestamp
-from .._validation import INT32_MAX, INT32_MIN
+from .._wire.enums import enum_to_int
+from .._wire.fields import Kind, json_order
+from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
+from .._wire.validation import INT32_MAX, INT32_MIN
 from ._base import (
     compile_function,
     construct_lines,

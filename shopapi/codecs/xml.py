@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 import cattrs
 from lxml import etree
 
-from .._enums import enum_to_name
 from .._exceptions import ConfigurationError, DecodeError
-from .._fields import Kind, xml_order
-from .._timestamps import Timestamp, format_timestamp, parse_timestamp
-from .._validation import INT32_MAX, INT32_MIN, XML_ILLEGAL
+from .._wire.enums import enum_to_name
+from .._wire.fields import Kind, xml_order
+from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
+from .._wire.validation import INT32_MAX, INT32_MIN, XML_ILLEGAL
 from ._base import (
     compile_function,
     construct_lines,
@@ -617,7 +617,7 @@ class XmlCodec:
 
 
 def _first_invalid(items: list[Any]) -> Any:
-    from .._validation import field_errors
+    from .._wire.validation import field_errors
 
     for item in items:
         if not is_model(type(item)) or field_errors(item, fmt="xml"):

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from conformance.codegen import enum_members
 from conformance.harness import DOTNET_TZ, b64, unb64
-from shopapi._fields import Kind, WireField, json_order
-from shopapi._timestamps import Timestamp
-from shopapi._validation import XML_ILLEGAL
+from shopapi._wire.fields import Kind, WireField, json_order
+from shopapi._wire.timestamps import Timestamp
+from shopapi._wire.validation import XML_ILLEGAL
 
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1

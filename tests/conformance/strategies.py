@@ -9,8 +9,8 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from conformance.codegen import enum_members
-from shopapi._fields import Kind, WireField, json_order
-from shopapi._timestamps import PLUS_ZERO, Timestamp
+from shopapi._wire.fields import Kind, WireField, json_order
+from shopapi._wire.timestamps import PLUS_ZERO, Timestamp
 from tests.conformance.neutral import MAX_TICKS, hostile_texts, int32s, tick_counts
 
 Format = Literal["json", "xml"]

@@ -12,13 +12,13 @@ import attrs
 import pytest
 
 from conformance import codegen, harness
-from shopapi import _models
-from shopapi._fields import Kind, boolean, enum_field, integer, json_order, string, timestamp
+from shopapi._resources import message_conversations as _models
+from shopapi._wire.fields import Kind, boolean, enum_field, integer, json_order, string, timestamp
 
 
 def test_every_public_model_is_generated() -> None:
-    """A model added to ``shopapi._models`` gets its C# class (and its conformance tests,
-    which are parametrized over the same tuple) without any change here."""
+    """A model added to ``shopapi._resources.message_conversations`` gets its C# class (and
+    its conformance tests, which are parametrized over the same tuple) without any change here."""
     assert {c.__name__ for c in codegen.MODEL_TYPES} == set(_models.__all__)
     source = codegen.generate()
     for cls in codegen.model_chain():

@@ -57,7 +57,7 @@ async def raw_list(server: DotnetServer, shop_id: int, media_type: str) -> bytes
     """The list page's body exactly as the server sent it."""
     import aiohttp
 
-    from shopapi._protocol import basic_auth_header
+    from shopapi._protocol.requests import basic_auth_header
 
     headers = {"Accept": media_type, "Authorization": basic_auth_header(USERNAME, PASSWORD)}
     url = f"{server.base_url}/v1/Shops/{shop_id}/MessageConversations"

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from conformance.codegen import MODEL_TYPES
 from conformance.harness import SerializerTool
 from shopapi import JsonCodec, ValidationError, XmlCodec
-from shopapi._fields import json_order
+from shopapi._wire.fields import json_order
 from tests.conformance.neutral import (
     assert_decoded_matches,
     assert_read_matches,

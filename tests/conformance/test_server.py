@@ -29,8 +29,8 @@ from shopapi import (
     Timestamp,
     XmlCodec,
 )
-from shopapi._errorbody import parse_error_body
-from shopapi._protocol import basic_auth_header
+from shopapi._protocol.errorbody import parse_error_body
+from shopapi._protocol.requests import basic_auth_header
 from shopapi.codecs import Codec
 from tests.conformance.conftest import PASSWORD, USERNAME
 from tests.conformance.neutral import INT32_MAX, INT32_MIN, newlines_normalised

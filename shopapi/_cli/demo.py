@@ -18,12 +18,12 @@ import sys
 import time
 from typing import IO
 
-from ._client import ShopApiClient
-from ._enums import PlatformKindEnum
-from ._models import MessageConversationChanges
-from ._retry import RetryPolicy
-from ._terminal import printable
-from .codecs import Codec, JsonCodec, XmlCodec
+from .._protocol.retry import RetryPolicy
+from .._resources.message_conversations import MessageConversationChanges
+from .._session.client import ShopApiClient
+from .._wire.enums import PlatformKindEnum
+from ..codecs import Codec, JsonCodec, XmlCodec
+from .terminal import printable
 
 __all__ = ["run_demo"]
 
@@ -45,7 +45,7 @@ async def run_demo(
     *, items: int = 300, concurrency: int = 16, fmt: str = "json", out: IO[str] | None = None
 ) -> int:
     """Run the demo; return 0 when every outcome was the expected one."""
-    from .testing import FakeShopServer, Fault
+    from ..testing import FakeShopServer, Fault
 
     out = out or sys.stdout
     username, password = "demo", "demo-password"
@@ -201,7 +201,7 @@ def text_plot(
 async def run_adaptive_demo(*, items: int = 2400, out: IO[str] | None = None) -> int:
     """Run ``update_many(concurrency="auto")`` against a server whose capacity changes
     twice, and plot how the limit followed it; return 0 when every item was saved once."""
-    from .testing import FakeShopServer
+    from ..testing import FakeShopServer
 
     out = out or sys.stdout
     username, password = "demo", "demo-password"

@@ -28,10 +28,10 @@ from typing import Any
 import attrs
 import orjson
 
-from ._exceptions import DecodeError
-from ._fields import wire_fields
-from ._models import MessageConversationChanges
-from .codecs import JsonCodec
+from .._exceptions import DecodeError
+from .._resources.message_conversations import MessageConversationChanges
+from .._wire.fields import wire_fields
+from ..codecs import JsonCodec
 
 __all__ = [
     "ALLOW_UNKNOWN_OPTION",

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._errorbody import parse_error_body
-from ._exceptions import (
+from .._exceptions import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -34,16 +33,17 @@ from ._exceptions import (
     ServerError,
     ValidationError,
 )
-from ._models import (
+from .._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
     MessageConversation,
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
-from ._validation import INT32_MAX, field_errors, is_valid
-from .codecs import Codec, CodecRegistry
-from .codecs._base import normalize_media_type
+from .._wire.validation import INT32_MAX, field_errors, is_valid
+from ..codecs import Codec, CodecRegistry
+from ..codecs._base import normalize_media_type
+from .errorbody import parse_error_body
 
 __all__ = [
     "Credentials",

@@ -34,7 +34,7 @@ from types import TracebackType
 
 import orjson
 
-from ._exceptions import ShopApiError
+from .._exceptions import ShopApiError
 
 try:
     import fcntl

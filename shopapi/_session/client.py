@@ -1,8 +1,9 @@
 """The async client: sequences the pure pieces over one aiohttp session.
 
 The session (this module) decides nothing itself: requests are built and answers read
-by :mod:`shopapi._protocol`, retries are decided by :func:`shopapi._retry.decide`, and
-aiohttp is spoken to (and its errors translated) only in :mod:`shopapi._transport`.
+by :mod:`shopapi._protocol.requests`, retries are decided by
+:func:`shopapi._protocol.retry.decide`, and aiohttp is spoken to (and its errors
+translated) only in :mod:`shopapi._session.transport`.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ import aiohttp
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._adaptive import DEFAULT_MAX_CONCURRENCY, AdaptiveGate, AdaptiveLimit
-from ._bulk import UpdateResult, run_bulk
-from ._config import check_positive, optional_positive
-from ._exceptions import (
+from .._bulk import UpdateResult, run_bulk
+from .._config import check_positive, optional_positive
+from .._exceptions import (
     ApiError,
     ConfigurationError,
     DecodeError,
@@ -39,15 +39,9 @@ from ._exceptions import (
     ShopApiError,
     TransportError,
 )
-from ._limits import PauseGate, TokenBucket
-from ._models import (
-    MessageBasicInfo,
-    MessageChanges,
-    MessageConversation,
-    MessageConversationBasicInfo,
-    MessageConversationChanges,
-)
-from ._protocol import (
+from .._protocol.adaptive import DEFAULT_MAX_CONCURRENCY, AdaptiveGate, AdaptiveLimit
+from .._protocol.limits import PauseGate, TokenBucket
+from .._protocol.requests import (
     Credentials,
     Request,
     api_error,
@@ -63,9 +57,16 @@ from ._protocol import (
     normalize_base_url,
     read_answer,
 )
-from ._retry import Retry, RetryBudget, RetryPolicy, decide
-from ._transport import RawResponse, UrlBuilder, send
-from .codecs import Codec, CodecRegistry, JsonCodec, default_registry
+from .._protocol.retry import Retry, RetryBudget, RetryPolicy, decide
+from .._resources.message_conversations import (
+    MessageBasicInfo,
+    MessageChanges,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+)
+from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
+from .transport import RawResponse, UrlBuilder, send
 
 __all__ = ["Limits", "ShopApiClient"]
 
@@ -789,7 +790,7 @@ class MessageConversations:
 
         With ``concurrency="auto"`` (the default) the number of requests in flight adapts
         to the server: it is learnt from each answer's round trip and cut at once on 429,
-        503, 504 or a timeout (see :mod:`shopapi._adaptive`), within ``max_concurrency``.
+        503, 504 or a timeout (see :mod:`shopapi._protocol.adaptive`), within ``max_concurrency``.
         It needs no tuning and composes with the client's rate limit, its 429 pause and
         its retry budget.
 

@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 __all__ = ["PauseGate", "TokenBucket"]
 

@@ -22,7 +22,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, SupportsIndex, overload
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 __all__ = ["MAX_OFFSET", "PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ._exceptions import FieldError, ValidationError
-from ._fields import Kind, WireField, xml_order
-from ._timestamps import MAX_OFFSET, PLUS_ZERO, Timestamp
+from .._exceptions import FieldError, ValidationError
+from .fields import Kind, WireField, xml_order
+from .timestamps import MAX_OFFSET, PLUS_ZERO, Timestamp
 
 __all__ = ["field_errors", "is_valid", "utf16_length", "validate"]
 
@@ -127,7 +127,7 @@ def _compile_is_valid(cls: type) -> Callable[[Any], bool]:
     one, so the encoders fail on it anyway (as on XML's illegal characters and unknown
     enum mappings), and the hot path need not scan every string twice.
     """
-    from .codecs._base import compile_function
+    from ..codecs._base import compile_function
 
     ns: dict[str, Any] = {"_u16": utf16_length, "_datetime": datetime, "_Timestamp": Timestamp}
     ns.update({"_utc": UTC, "_plus_zero": PLUS_ZERO, "_max_offset": MAX_OFFSET})

@@ -22,8 +22,7 @@ from typing import IO, Any
 
 import attrs
 
-from ._client import Limits, ShopApiClient
-from ._exceptions import (
+from .._exceptions import (
     ApiError,
     AuthenticationError,
     DecodeError,
@@ -31,8 +30,11 @@ from ._exceptions import (
     ShopApiError,
     ValidationError,
 )
-from ._input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY, InputItem, failure_record, read_item
-from ._journal import (
+from .._protocol.retry import RetryPolicy
+from .._session.client import Limits, ShopApiClient
+from ..codecs import Codec, JsonCodec, XmlCodec
+from .input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY, InputItem, failure_record, read_item
+from .journal import (
     Journal,
     JournalError,
     JournalLockedError,
@@ -41,10 +43,8 @@ from ._journal import (
     input_digest,
     job_record,
 )
-from ._ordering import KeyedQueue
-from ._retry import RetryPolicy
-from ._terminal import printable
-from .codecs import Codec, JsonCodec, XmlCodec
+from .ordering import KeyedQueue
+from .terminal import printable
 
 __all__ = ["main"]
 
@@ -101,7 +101,7 @@ def _version() -> str:
     try:
         return version("shopapi")
     except PackageNotFoundError:  # run from a source tree that is not installed
-        from . import __version__
+        from .. import __version__
 
         return __version__
 
@@ -702,7 +702,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return asyncio.run(
                 bulk_update(args, stdin=sys.stdin.buffer, stderr=sys.stderr, env=dict(os.environ))
             )
-        from ._demo import run_adaptive_demo, run_demo
+        from .demo import run_adaptive_demo, run_demo
 
         if args.adaptive:
             return asyncio.run(run_adaptive_demo())

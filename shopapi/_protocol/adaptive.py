@@ -80,7 +80,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ._exceptions import ConfigurationError, RequestTimeoutError
+from .._exceptions import ConfigurationError, RequestTimeoutError
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",

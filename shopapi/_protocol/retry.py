@@ -16,8 +16,8 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
-from ._config import non_negative, optional_positive, positive_int
-from ._exceptions import (
+from .._config import non_negative, optional_positive, positive_int
+from .._exceptions import (
     ConfigurationError,
     ConnectError,
     RequestTimeoutError,

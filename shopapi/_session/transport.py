@@ -15,7 +15,7 @@ Two promises are kept here, on every answer (success, error, each retry):
   ``ClientResponseError`` carries the request's headers (``Authorization`` among them)
   in ``request_info`` and ``args``; before it is chained, those are replaced by a copy
   with the value redacted, and the locals of aiohttp's finished frames are cleared. The
-  value itself is a :class:`~shopapi._protocol.Secret`, whose ``repr`` is redacted, for
+  value itself is a :class:`~shopapi._protocol.requests.Secret`, whose ``repr`` is redacted, for
   the frames that are still running (``capture_locals=True``).
 """
 
@@ -30,8 +30,8 @@ from aiohttp import hdrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
-from ._protocol import Request
+from .._exceptions import ConnectError, RequestTimeoutError, ResponseTooLargeError, TransportError
+from .._protocol.requests import Request
 
 __all__ = ["ERROR_BODY_LIMIT", "RawResponse", "UrlBuilder", "send"]
 

@@ -21,9 +21,9 @@ from typing import Any, Literal, overload
 
 import attrs
 
-from ._enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
-from ._exceptions import ConfigurationError
-from ._fields import boolean, enum_field, integer, string, timestamp
+from .._exceptions import ConfigurationError
+from .._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
+from .._wire.fields import boolean, enum_field, integer, string, timestamp
 
 __all__ = [
     "MessageBasicInfo",

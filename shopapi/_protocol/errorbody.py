@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 import orjson
 
-from ._exceptions import DecodeError
-from .codecs._base import normalize_media_type
-from .codecs.xml import parse_document, unmark
+from .._exceptions import DecodeError
+from ..codecs._base import normalize_media_type
+from ..codecs.xml import parse_document, unmark
 
 __all__ = ["ErrorBody", "parse_error_body", "render_error_body"]
 

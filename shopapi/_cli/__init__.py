@@ -1,0 +1,3 @@
+"""The command line: argument parsing, input lines, the journal, the terminal, and
+the demo.
+"""

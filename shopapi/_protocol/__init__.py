@@ -1,0 +1,3 @@
+"""Sans-I/O protocol: request building, answer reading, error bodies, retry
+decisions, limits and adaptive concurrency. Nothing here touches the network.
+"""
