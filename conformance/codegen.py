@@ -18,7 +18,7 @@ from typing import Final
 
 import attrs
 
-from shopapi._resources import message_conversations as _models
+from shopapi._resources import RESOURCES
 from shopapi._wire.fields import Kind, WireField, json_order
 
 __all__ = [
@@ -31,9 +31,11 @@ __all__ = [
     "model_chain",
 ]
 
-#: Every model the client sends or receives (the public types of
-#: ``shopapi._resources.message_conversations``).
-MODEL_TYPES: Final[tuple[type, ...]] = tuple(getattr(_models, name) for name in _models.__all__)
+#: Every model the client sends or receives: the body and answer types of every resource's
+#: endpoints.
+MODEL_TYPES: Final[tuple[type, ...]] = tuple(
+    sorted({m for r in RESOURCES for m in r.models()}, key=lambda m: m.__name__)
+)
 
 #: Kind -> (C# type, C# type when nullable). ``None`` marks an enum (its own name).
 CSHARP_TYPES: Final[Mapping[Kind, tuple[str | None, str | None]]] = {

@@ -24,8 +24,10 @@ import attrs
 from .._exceptions import ConfigurationError
 from .._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from .._wire.fields import boolean, enum_field, integer, string, timestamp
+from .spec import Endpoint, Key, Paging, PathParam, Resource, Role
 
 __all__ = [
+    "RESOURCE",
     "MessageBasicInfo",
     "MessageChanges",
     "MessageConversation",
@@ -236,3 +238,81 @@ class MessageChanges(MessageBasicInfo):
     reply_date_utc: datetime | None = timestamp("ReplyDateUtc")
     response_time_in_seconds: int | None = integer("ResponseTimeInSeconds")
     maximum_response_time_in_seconds: int | None = integer("MaximumResponseTimeInSeconds")
+
+
+_SHOP = PathParam(wire="shopId", name="shop_id")
+_CONVERSATION = PathParam(wire="messageConversationId", name="message_conversation_id")
+_CONVERSATIONS = "v1/Shops/{shopId}/MessageConversations"
+_ONE = _CONVERSATIONS + "/{messageConversationId}"
+_IN_SHOP = Key("shop_id", "shop_id")
+_THIS_CONVERSATION = (_IN_SHOP, Key("id", "message_conversation_id"))
+_OF_CONVERSATION = Key("message_conversation_id", "message_conversation_id")
+
+#: The five endpoints of ``v1/Shops/{shopId}/MessageConversations``.
+RESOURCE = Resource(
+    name="message_conversations",
+    cli="conversations",
+    endpoints=(
+        Endpoint(
+            name="list",
+            role=Role.LIST,
+            method="GET",
+            path=_CONVERSATIONS,
+            params=(_SHOP,),
+            paging=Paging(size=100),
+            answer=MessageConversationBasicInfo,
+            keys=(_IN_SHOP,),
+            collection="conversations",
+            summary="All MessageConversations for the ShopId.",
+        ),
+        Endpoint(
+            name="get",
+            role=Role.GET,
+            method="GET",
+            path=_ONE,
+            params=(_SHOP, _CONVERSATION),
+            answer=MessageConversation,
+            keys=_THIS_CONVERSATION,
+            collection="conversations",
+            summary="One full conversation (no help page documents it).",
+            documented=False,
+        ),
+        Endpoint(
+            name="update",
+            role=Role.UPDATE,
+            method="PUT",
+            path=_ONE,
+            params=(_SHOP, _CONVERSATION),
+            body=MessageConversationChanges,
+            answer=MessageConversation,
+            keys=_THIS_CONVERSATION,
+            collection="conversations",
+            summary="Updates an MessageConversation.",
+        ),
+        Endpoint(
+            name="messages",
+            role=Role.LIST,
+            method="GET",
+            path=_ONE + "/Messages",
+            params=(_SHOP, _CONVERSATION),
+            paging=Paging(size=100),
+            answer=MessageBasicInfo,
+            keys=(_OF_CONVERSATION,),
+            collection="messages",
+            summary="All Messages for the conversation.",
+        ),
+        Endpoint(
+            name="post_message",
+            role=Role.INSERT,
+            method="POST",
+            path=_ONE + "/Messages",
+            params=(_SHOP, _CONVERSATION),
+            body=MessageChanges,
+            answer=MessageBasicInfo,
+            keys=(_OF_CONVERSATION,),
+            insert_id="id",
+            collection="messages",
+            summary="Creates a new Message.",
+        ),
+    ),
+)

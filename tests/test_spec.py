@@ -1,0 +1,104 @@
+"""The resource descriptions refuse to be wrong: a bad one fails at import, not in use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shopapi import MessageChanges, MessageConversation, MessageConversationChanges
+from shopapi._resources import RESOURCES
+from shopapi._resources.spec import Endpoint, Key, Paging, PathParam, Role
+
+SHOP = PathParam(wire="shopId", name="shop_id")
+ONE = PathParam(wire="id", name="item_id")
+
+
+def _endpoint(**overrides: Any) -> Endpoint:
+    values: dict[str, Any] = {
+        "name": "update",
+        "role": Role.UPDATE,
+        "method": "PUT",
+        "path": "v1/Shops/{shopId}/MessageConversations/{id}",
+        "params": (SHOP, ONE),
+        "body": MessageConversationChanges,
+        "answer": MessageConversation,
+        "keys": (Key("shop_id", "shop_id"), Key("id", "item_id")),
+        "collection": "conversations",
+        "summary": "s",
+    }
+    values.update(overrides)
+    return Endpoint(**values)
+
+
+def test_a_well_formed_description_is_accepted() -> None:
+    endpoint = _endpoint()
+    assert endpoint.idempotent
+    assert not endpoint.many
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"params": (SHOP,)}, "placeholders"),
+        ({"params": (ONE, SHOP)}, "placeholders"),
+        ({"path": "v1/Shops/{shopId}/X/{*id}"}, "placeholders"),
+        ({"path": "v1/Shops/{shopId}/X/{id}?pageSize"}, "query"),
+        ({"keys": (Key("shop_id", "shop"),)}, "names no path parameter"),
+        ({"keys": (Key("shopid", "shop_id"),)}, "is no field"),
+        ({"role": Role.GET, "body": MessageConversationChanges}, "take a body"),
+        ({"role": Role.INSERT}, "insert_id"),
+        ({"insert_id": "id"}, "insert_id"),
+        ({"paging": Paging()}, "only a list pages"),
+        (
+            {"role": Role.INSERT, "body": MessageChanges, "keys": (), "insert_id": "nope"},
+            "no body field",
+        ),
+    ],
+)
+def test_a_malformed_description_fails_when_made(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _endpoint(**overrides)
+
+
+def test_a_path_parameter_name_is_a_python_keyword() -> None:
+    with pytest.raises(ValueError, match="snake_case"):
+        PathParam(wire="shopId", name="shopId")
+
+
+def test_an_insert_is_never_idempotent_whatever_its_verb() -> None:
+    """``PUT v1/Shops/{shopId}/Ticket`` adds a ticket: the role decides, not the verb."""
+    ticket = Endpoint(
+        name="open_ticket",
+        role=Role.INSERT,
+        method="PUT",
+        path="v1/Shops/{shopId}/Ticket",
+        params=(SHOP,),
+        body=MessageChanges,
+        insert_id="id",
+        collection="tickets",
+        summary="Add a new ticket.",
+    )
+    assert not ticket.idempotent
+
+
+def test_the_conversation_endpoints_are_the_documented_paths() -> None:
+    (resource,) = [r for r in RESOURCES if r.name == "message_conversations"]
+    table = {(e.method, e.path, e.documented) for e in resource.endpoints}
+    base = "v1/Shops/{shopId}/MessageConversations"
+    assert table == {
+        ("GET", base, True),
+        ("GET", base + "/{messageConversationId}", False),
+        ("PUT", base + "/{messageConversationId}", True),
+        ("GET", base + "/{messageConversationId}/Messages", True),
+        ("POST", base + "/{messageConversationId}/Messages", True),
+    }
+    assert resource.endpoint("post_message").idempotent is False
+    assert [e.name for e in resource.by_role(Role.LIST)] == ["list", "messages"]
+    with pytest.raises(KeyError):
+        resource.endpoint("delete")
+
+
+def test_resource_names_and_method_names_are_unique() -> None:
+    assert len({r.name for r in RESOURCES}) == len(RESOURCES)
+    assert len({r.cli for r in RESOURCES}) == len(RESOURCES)
