@@ -15,6 +15,8 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "PlatformKindEnum",
+    "enum_from_int",
+    "enum_from_name",
     "enum_to_int",
     "enum_to_name",
 ]
@@ -38,6 +40,35 @@ class MessageSenderTypeEnum(enum.IntEnum):
 
 class MessageTypeEnum(enum.IntEnum):
     """The kind of a message. Members undocumented; see :class:`MessageSenderTypeEnum`."""
+
+
+def enum_from_int(enum_cls: type[enum.IntEnum], value: int) -> enum.IntEnum | int:
+    """The member for a JSON integer; an unknown integer is kept as it is."""
+    return enum_cls._value2member_map_.get(value, value)  # type: ignore[return-value]
+
+
+def enum_from_name(
+    enum_cls: type[enum.IntEnum], name: str, *, keep_unknown: bool = True
+) -> enum.IntEnum | str:
+    """The member for a name: XmlSerializer's exact name, else Json.NET's any-case one.
+
+    Args:
+        keep_unknown: Keep a name this client does not know as the ``str`` (XML, where
+            it round-trips); ``False`` refuses it (JSON, which has no integer for it).
+
+    Raises:
+        ValueError: ``name`` is unknown and ``keep_unknown`` is false.
+    """
+    member = enum_cls.__members__.get(name)
+    if member is not None:
+        return member
+    if keep_unknown:
+        return name
+    folded = name.lower()
+    for known, member in enum_cls.__members__.items():
+        if known.lower() == folded:
+            return member
+    raise ValueError(f"{name!r} is not a {enum_cls.__name__} name this client knows")
 
 
 def enum_to_int(enum_cls: type[enum.IntEnum], value: object) -> int:
