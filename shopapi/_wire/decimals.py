@@ -17,7 +17,7 @@ This module is pure: no I/O, no format library.
 
 from __future__ import annotations
 
-from decimal import Context, Decimal
+from decimal import Decimal
 
 __all__ = [
     "MAX_COEFFICIENT",
@@ -33,48 +33,64 @@ MAX_COEFFICIENT = 2**96 - 1
 #: The most decimal places a .NET decimal holds.
 MAX_SCALE = 28
 _MAX_DIGITS = len(str(MAX_COEFFICIENT))  # 29
-_ONE = Decimal(1)
-_WIDE = Context(prec=2 * _MAX_DIGITS)  # the default 28 digits would round
+#: Longer coefficients are refused unread (trailing zeros past it are no real answer).
+_MAX_TEXT = 400
+
+
+def _fit(value: Decimal) -> Decimal | str:
+    """``value`` as .NET holds it, or why it cannot.
+
+    .NET keeps as many of the trailing zeros it reads as fit (``79228162514264337593543950335.0``
+    reads as the largest coefficient at scale 0); dropping zeros changes no value, so a
+    value that fits once they are dropped is held. Anything else would need rounding.
+    """
+    if not value.is_finite():
+        return f"{value} is not a number .NET's decimal can hold (no NaN or infinity)"
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if any(digits) and (len(digits) > _MAX_TEXT or len(digits) + exponent > _MAX_DIGITS):
+        return f"{value} is beyond the range of .NET's decimal (96-bit coefficient)"
+    if not any(digits):  # a zero of any scale or exponent: at most 28 places
+        return (
+            value
+            if 0 >= exponent >= -MAX_SCALE and not sign
+            else Decimal((0, (0,), max(min(exponent, 0), -MAX_SCALE)))
+        )
+    coefficient = int("".join(map(str, digits))) * 10 ** max(exponent, 0)
+    scale = max(-exponent, 0)
+    while scale and (scale > MAX_SCALE or coefficient > MAX_COEFFICIENT) and not coefficient % 10:
+        coefficient //= 10
+        scale -= 1
+    if scale > MAX_SCALE:
+        return f"has {-exponent} decimal places; .NET's decimal holds at most {MAX_SCALE}"
+    if coefficient > MAX_COEFFICIENT:
+        return f"{value} is beyond the range of .NET's decimal (96-bit coefficient)"
+    if scale == -exponent:
+        return value  # as it is: the usual case
+    return Decimal((sign, tuple(map(int, str(coefficient))), -scale))
 
 
 def decimal_problem(value: Decimal) -> str | None:
     """Why .NET's decimal cannot hold ``value``, or ``None`` when it can.
 
-    The one home of the range rule: validation, both encoders and both decoders ask it.
+    The one home of the range rule (96-bit coefficient, at most 28 decimal places, no
+    NaN or infinity): validation, both encoders and both decoders ask it.
     """
-    if not value.is_finite():
-        return f"{value} is not a number .NET's decimal can hold (no NaN or infinity)"
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if exponent < -MAX_SCALE:
-        return f"has {-exponent} decimal places; .NET's decimal holds at most {MAX_SCALE}"
-    if not any(digits):
-        return None
-    shift = max(exponent, 0)  # 1E+2 is the coefficient 100 at scale 0
-    if len(digits) + shift > _MAX_DIGITS or (
-        int("".join(map(str, digits))) * 10**shift > MAX_COEFFICIENT
-    ):
-        return f"{value} is beyond the range of .NET's decimal (96-bit coefficient)"
-    return None
+    fitted = _fit(value)
+    return fitted if isinstance(fitted, str) else None
 
 
 def dotnet_decimal(value: Decimal) -> Decimal:
     """``value`` as .NET holds it: no exponent above zero (``1E+2`` is ``100``), no
-    negative zero.
+    negative zero, no more trailing zeros than fit.
 
     Raises:
         ValueError: :func:`decimal_problem` says why .NET cannot hold it.
     """
-    problem = decimal_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if exponent > 0:
-        value = value.quantize(_ONE, context=_WIDE)
-    if value.is_signed() and value.is_zero():
-        value = value.copy_abs()
-    return value
+    fitted = _fit(value)
+    if isinstance(fitted, str):
+        raise ValueError(fitted)
+    return fitted
 
 
 def decimal_text(value: Decimal) -> str:

@@ -16,6 +16,7 @@ import attrs
 from .._exceptions import DecodeError, FieldError, ValidationError
 from .._wire.codegen import compile_function, construct_lines
 from .._wire.fields import _KEY
+from .._wire.kinds import within
 from .._wire.validation import Format, field_errors
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "list_item_type",
     "normalize_media_type",
     "raise_invalid",
+    "suffix_base",
 ]
 
 T = TypeVar("T")
@@ -65,6 +67,17 @@ def normalize_media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def suffix_base(media_type: str) -> str | None:
+    """The media type a structured suffix stands for (RFC 6839), or ``None``.
+
+    ``"application/problem+json"`` -> ``"application/json"``. The one home of the rule:
+    the registry and the error-body reader both ask it.
+    """
+    if "+" not in media_type:
+        return None
+    return "application/" + media_type.rsplit("+", 1)[1]
+
+
 class CodecRegistry:
     """Codecs by media type, understanding parameters and ``+json``/``+xml`` suffixes.
 
@@ -86,9 +99,8 @@ class CodecRegistry:
             return None
         media_type = normalize_media_type(content_type)
         codec = self._by_type.get(media_type)
-        if codec is None and "+" in media_type:
-            suffix = media_type.rsplit("+", 1)[1]
-            codec = self._by_type.get(f"application/{suffix}")
+        if codec is None and (base := suffix_base(media_type)) is not None:
+            codec = self._by_type.get(base)
         return codec
 
     def media_types(self) -> tuple[str, ...]:
@@ -141,7 +153,4 @@ def raise_invalid(obj: object, fmt: Format, cause: BaseException) -> None:
 
 def in_list(error: DecodeError, index: int) -> DecodeError:
     """The same error, with the list index in front of the field (``[3].Id``)."""
-    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
-    return DecodeError(
-        error.reason, media_type=error.media_type, field=field, position=error.position
-    )
+    return within(error, f"[{index}]")
