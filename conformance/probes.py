@@ -79,9 +79,7 @@ class ProbeOrder:
     bill_to_address: ProbeAddress | None = model_field("BillToAddress", ProbeAddress)
     order_rows: tuple[ProbeOrderRow, ...] | None = list_field("OrderRows", ProbeOrderRow)
     children: tuple[int, ...] | None = list_field("Children", "integer")
-    shipper_tracking_url: tuple[str | None, ...] | None = list_field(
-        "ShipperTrackingUrl", "string"
-    )
+    shipper_tracking_url: tuple[str | None, ...] | None = list_field("ShipperTrackingUrl", "string")
     prices: tuple[Decimal, ...] | None = list_field("Prices", "decimal")
     flags: tuple[bool, ...] | None = list_field("Flags", "boolean")
     dates: tuple[datetime, ...] | None = list_field("Dates", "date")

@@ -198,15 +198,14 @@ def kind_of(value: datetime) -> str:
 def dst_gap_wires(neutral: dict[str, Any], cls: type) -> set[str]:
     """The local dates of a neutral value that fall in the hour the server's clocks skip."""
 
-
     def gap(date: Any) -> bool:
         return date is not None and date["kind"] == "Local" and in_dst_gap(date["ticks"])
 
     out = {f.wire for f in json_order(cls) if f.kind is Kind.TIMESTAMP and gap(neutral[f.wire])}
     for f in json_order(cls):
-        if f.kind is Kind.LIST and f.item is not None and f.item.kind is Kind.TIMESTAMP:
-            if neutral[f.wire] is not None and any(gap(d) for d in neutral[f.wire]):
-                out.add(f.wire)
+        dates = f.kind is Kind.LIST and f.item is not None and f.item.kind is Kind.TIMESTAMP
+        if dates and neutral[f.wire] is not None and any(gap(d) for d in neutral[f.wire]):
+            out.add(f.wire)
     return out
 
 
@@ -277,7 +276,8 @@ def _decoded_model(f: WireField, expected: Any, actual: Any, xml: bool, where: s
 
 def _decoded_list(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
     assert f.item is not None
-    assert type(actual) is tuple and len(actual) == len(expected), where
+    assert type(actual) is tuple, where
+    assert len(actual) == len(expected), where
     for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
         _decoded(f.item, e, a, xml, f"{where}[{i}]")
 
