@@ -103,11 +103,13 @@ def enum_to_name(enum_cls: type[enum.IntEnum], value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return enum_cls(value).name
-        except ValueError:
+        # The member map, not enum_cls(value): an enum with no members yet raises
+        # TypeError there, and this is a value the client does not know either way.
+        member = enum_cls._value2member_map_.get(value)
+        if member is None:
             raise ValueError(
                 f"{value} is a {enum_cls.__name__} value unknown to this client, "
                 "so its XML name is unknown"
-            ) from None
+            )
+        return member.name
     raise TypeError(f"expected {enum_cls.__name__}, int or str, got {type(value).__name__}")
