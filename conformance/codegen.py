@@ -15,13 +15,14 @@ members) and their bases come first, in dependency order.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 import attrs
 
 from shopapi._resources import message_conversations as _models
 from shopapi._wire.fields import Kind, WireField, json_order
+from shopapi._wire.kinds import KINDS
 
 from .probes import PROBE_TYPES
 
@@ -73,11 +74,6 @@ def csharp_class_name(cls: type) -> str:
     return cls.__name__.lstrip("_")
 
 
-def _nested(f: WireField) -> type | None:
-    inner = f.item if f.item is not None else f
-    return inner.model if inner.kind is Kind.MODEL else None
-
-
 def model_chain(types: Iterable[type] = MODEL_TYPES) -> list[type]:
     """Every class the models need, each after its bases and the classes it nests."""
     out: list[type] = []
@@ -87,7 +83,7 @@ def model_chain(types: Iterable[type] = MODEL_TYPES) -> list[type]:
             if k in out:
                 continue
             for f in json_order(k):
-                nested = _nested(f)
+                nested = KINDS[f.kind].nests(f)
                 if f.owner is k and nested is not None and nested not in out:
                     add(nested)
             out.append(k)
@@ -124,19 +120,21 @@ def _own_fields(cls: type) -> list[WireField]:
     return [f for f in json_order(cls) if f.owner is cls]
 
 
+#: The kinds whose C# type is named by the field: an enum or a class by its name, a list
+#: by its member's type.
+_NAMED_TYPES: Final[Mapping[Kind, Callable[[WireField], str]]] = {
+    Kind.ENUM: lambda f: f.enum.__name__,  # type: ignore[union-attr]
+    Kind.MODEL: lambda f: csharp_class_name(f.model),  # type: ignore[arg-type]
+    Kind.LIST: lambda f: f"List<{csharp_type(f.item)}>",  # type: ignore[arg-type]
+}
+
+
 def csharp_type(f: WireField) -> str:
     """The C# type of a field (or of a list's member)."""
-    if f.kind is Kind.ENUM:
-        assert f.enum is not None
-        return f.enum.__name__
-    if f.kind is Kind.MODEL:
-        assert f.model is not None
-        return csharp_class_name(f.model)
-    if f.kind is Kind.LIST:
-        assert f.item is not None
-        return f"List<{csharp_type(f.item)}>"
     plain, nullable = CSHARP_TYPES[f.kind]
-    return (nullable if f.nullable else plain) or ""
+    if plain is None:
+        return _NAMED_TYPES[f.kind](f)
+    return (nullable if f.nullable else plain) or plain
 
 
 def _property(f: WireField) -> list[str]:

@@ -87,6 +87,11 @@ def test_every_kind_has_a_row_in_every_table(table: Any) -> None:
     assert set(table) == set(Kind)
 
 
+def test_every_kind_without_a_csharp_type_is_named_by_the_field() -> None:
+    named = {kind for kind, (plain, _) in codegen.CSHARP_TYPES.items() if plain is None}
+    assert named == set(codegen._NAMED_TYPES)
+
+
 def test_each_entry_is_its_own_kind() -> None:
     assert all(rules.kind is kind for kind, rules in KINDS.items())
 

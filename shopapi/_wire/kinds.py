@@ -36,8 +36,15 @@ from .._exceptions import DecodeError, FieldError
 from .codegen import compile_function
 from .decimals import decimal_problem, decimal_text, dotnet_decimal
 from .enums import enum_from_int, enum_from_name, enum_to_int, enum_to_name
-from .fields import Kind, WireField
-from .timestamps import PLUS_ZERO, Timestamp, format_timestamp, offset_problem, parse_timestamp
+from .fields import Kind, WireField, json_order
+from .timestamps import (
+    ACCEPTED_OFFSETS,
+    PLUS_ZERO,
+    Timestamp,
+    format_timestamp,
+    offset_problem,
+    parse_timestamp,
+)
 
 __all__ = [
     "INT32_MAX",
@@ -51,6 +58,7 @@ __all__ = [
     "Gen",
     "KindRules",
     "describe_json",
+    "is_nil",
     "json_bad",
     "json_timestamp",
     "utf16_length",
@@ -264,7 +272,8 @@ def _xml_decimal(t: str | None, wire: str) -> Decimal | None:
     return _read_decimal(value, wire, XML_MEDIA_TYPE)
 
 
-def _is_nil(el: Any) -> bool:
+def is_nil(el: Any) -> bool:
+    """Whether an lxml element says ``xsi:nil`` (``true`` or ``1``, as XML Schema allows)."""
     nil: str | None = el.get(XSI_NIL)
     return nil == "true" or nil == "1"
 
@@ -305,6 +314,14 @@ class KindRules:
     ) -> list[tuple[str, str]]:
         """What is wrong with a non-``None`` value: ``(path below the field, message)``."""
         raise NotImplementedError
+
+    def nests(self, f: WireField) -> type | None:
+        """The model class a field of this kind holds (a nested model, a list's member)."""
+        return None
+
+    def json_exact(self, f: WireField) -> bool:
+        """Whether the field's JSON numbers must be read exactly (never as floats)."""
+        return False
 
     def valid(self, f: WireField, v: str, g: Gen) -> list[str]:
         """Lines that ``return False`` when the value breaks a format-independent rule."""
@@ -508,6 +525,7 @@ class _Timestamp(_Scalar):
             _utc=UTC,
             _plus_zero=PLUS_ZERO,
             _offset_problem=offset_problem,
+            _accepted=ACCEPTED_OFFSETS,
         )
         # A naive value is a Timestamp of unspecified kind on purpose (read from the
         # wire, or wrapped by the caller), never a plain naive datetime. A user's tzinfo
@@ -523,7 +541,7 @@ class _Timestamp(_Scalar):
             "        return False",
             "    if _off is None:",
             f"        if not isinstance({v}, _Timestamp): return False",
-            "    elif _offset_problem(_off) is not None:",
+            "    elif _off not in _accepted and _offset_problem(_off) is not None:",
             "        return False",
         ]
 
@@ -557,10 +575,13 @@ class _Decimal(_Scalar):
     py = "_Decimal"
     xml_reader = staticmethod(_xml_decimal)
 
+    def json_exact(self, f: WireField) -> bool:
+        return True
+
     def problem(
         self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
     ) -> list[tuple[str, str]]:
-        if not isinstance(value, Decimal):
+        if type(value) is not Decimal:
             return [("", f"must be a Decimal, not {type(value).__name__}")]
         problem = decimal_problem(value)
         return [] if problem is None else [("", problem)]
@@ -568,7 +589,7 @@ class _Decimal(_Scalar):
     def valid(self, f: WireField, v: str, g: Gen) -> list[str]:
         g.ns.update(_Decimal=Decimal, _decimal_problem=decimal_problem)
         return [
-            f"if type({v}) is not _Decimal and not isinstance({v}, _Decimal): return False",
+            f"if type({v}) is not _Decimal: return False",
             f"if _decimal_problem({v}) is not None: return False",
         ]
 
@@ -652,6 +673,13 @@ class _Model(KindRules):
     kind = Kind.MODEL
     reference = True
 
+    def nests(self, f: WireField) -> type | None:
+        return f.model
+
+    def json_exact(self, f: WireField) -> bool:
+        assert f.model is not None
+        return any(KINDS[g.kind].json_exact(g) for g in json_order(f.model))
+
     def problem(
         self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
     ) -> list[tuple[str, str]]:
@@ -693,7 +721,7 @@ class _Model(KindRules):
     def xml_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
         assert f.model is not None
         sub = g.add("read", g.hook(f.model))
-        g.ns.update(_DecodeError=DecodeError, _within=within, _is_nil=_is_nil)
+        g.ns.update(_DecodeError=DecodeError, _within=within, _is_nil=is_nil)
         return [
             f"if _is_nil({v}): {v} = None",
             "else:",
@@ -726,6 +754,14 @@ class _List(KindRules):
 
     kind = Kind.LIST
     reference = True
+
+    def nests(self, f: WireField) -> type | None:
+        item, rules = _item_of(f)
+        return rules.nests(item)
+
+    def json_exact(self, f: WireField) -> bool:
+        item, rules = _item_of(f)
+        return rules.json_exact(item)
 
     def problem(
         self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
@@ -813,7 +849,7 @@ class _List(KindRules):
     def xml_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
         item, rules = _item_of(f)
         member = _item_tag(item)
-        g.ns.update(_DecodeError=DecodeError, _within=within, _MTX=XML_MEDIA_TYPE, _is_nil=_is_nil)
+        g.ns.update(_DecodeError=DecodeError, _within=within, _MTX=XML_MEDIA_TYPE, _is_nil=is_nil)
         null = (
             "out.append(None)"
             if item.nullable

@@ -25,6 +25,7 @@ from typing import Any, SupportsIndex, overload
 from .._exceptions import ConfigurationError
 
 __all__ = [
+    "ACCEPTED_OFFSETS",
     "MAX_OFFSET",
     "PLUS_ZERO",
     "Timestamp",
@@ -49,7 +50,12 @@ def offset_problem(offset: timedelta) -> str | None:
         sign = "-" if offset < timedelta(0) else "+"
         hours, minutes = divmod(int(abs(offset).total_seconds()) // 60, 60)
         return f"offset {sign}{hours:02d}:{minutes:02d} is beyond .NET's range of -14:00 to +14:00"
+    ACCEPTED_OFFSETS.add(offset)  # at most 1,681 of them
     return None
+
+
+#: Every offset :func:`offset_problem` has accepted: a hot path may skip the call for these.
+ACCEPTED_OFFSETS: set[timedelta] = set()
 
 
 #: A zero offset that is written ``+00:00`` rather than ``Z``.

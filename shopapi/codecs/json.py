@@ -19,8 +19,16 @@ import orjson
 
 from .._exceptions import DecodeError
 from .._wire.decimals import decimal_json_text
-from .._wire.fields import Kind, WireField, json_order
-from .._wire.kinds import INT32_MAX, INT32_MIN, KINDS, Gen, describe_json, json_timestamp
+from .._wire.fields import WireField, json_order
+from .._wire.kinds import (
+    INT32_MAX,
+    INT32_MIN,
+    JSON_MEDIA_TYPE,
+    KINDS,
+    Gen,
+    describe_json,
+    json_timestamp,
+)
 from .._wire.timestamps import Timestamp, format_timestamp
 from ._base import (
     compile_function,
@@ -34,7 +42,7 @@ from ._base import (
 __all__ = ["JsonCodec", "configure_converter", "make_converter"]
 
 T = TypeVar("T")
-MEDIA_TYPE = "application/json"
+MEDIA_TYPE = JSON_MEDIA_TYPE
 
 # Json.NET escapes these three beyond what orjson does (and writes all else raw UTF-8).
 _JSONNET_ESCAPES = (
@@ -200,15 +208,7 @@ def _exact_numbers(cls: Any) -> bool:
     """Whether reading ``cls`` (a model or ``list[Model]``) needs numbers as ``Decimal``."""
     item = list_item_type(cls)
     model = item if item is not None else cls
-    if not is_model(model):
-        return False
-    for f in json_order(model):
-        inner = f.item if f.item is not None else f
-        if inner.kind is Kind.DECIMAL:
-            return True
-        if inner.kind is Kind.MODEL and _exact_numbers(inner.model):
-            return True
-    return False
+    return is_model(model) and any(KINDS[f.kind].json_exact(f) for f in json_order(model))
 
 
 #: Reads every JSON number with a fraction or exponent as an exact ``Decimal``.
@@ -238,11 +238,21 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     * ``None`` is written as ``null``. On reading, ``null`` and a missing property both
       mean ``None``; unknown properties are ignored; a wrong type is a
       :class:`~shopapi.DecodeError` naming the property.
+    * Decimals are numbers with their scale (``12.50``) and no exponent, and an integral
+      one gets ``.0`` (``100.0``), as Json.NET writes them; a negative zero loses its
+      sign. They are read exactly (every number of a model with a decimal is parsed as
+      a :class:`~decimal.Decimal`, never a float), a trailing zero that does not fit
+      dropped as .NET drops it; a value .NET's decimal cannot hold (past 96 bits, more
+      than 28 places) is refused both ways, naming the field. A JSON string is no decimal.
+    * A nested model is an object (``null`` when absent), written in its own Json.NET
+      order. A list is an array, read into a tuple; only a list of strings may hold
+      ``null``. An error inside one names its path (``BillTo.City``, ``Rows[2].Id``).
     * Strings go out raw as UTF-8, with Json.NET's escapes (``\\u2028``, ``\\u2029`` and
       ``\\u0085`` on top of the usual ones); that part lives in :class:`JsonCodec`.
 
-    The model hooks inline the scalar rules for speed; they do not call back into the
-    converter per field.
+    The model hooks inline each kind's rules (:mod:`shopapi._wire.kinds`) for speed; they
+    do not call back into the converter per field, and nested models use the default
+    rules' hooks.
     """
     converter.register_unstructure_hook(datetime, format_timestamp)
     converter.register_structure_hook(Timestamp, lambda v, _: json_timestamp(v))

@@ -19,7 +19,7 @@ from lxml import etree
 
 from .._exceptions import ConfigurationError, DecodeError
 from .._wire.fields import xml_order
-from .._wire.kinds import KINDS, XSI, XSI_NIL, Gen
+from .._wire.kinds import KINDS, XML_MEDIA_TYPE, XSI, Gen, is_nil
 from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
 from .._wire.validation import XML_ILLEGAL
 from ._base import (
@@ -41,9 +41,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-MEDIA_TYPE = "application/xml"
+MEDIA_TYPE = XML_MEDIA_TYPE
 XSD = "http://www.w3.org/2001/XMLSchema"
-_NIL = XSI_NIL
 _NS_DECL = f' xmlns:xsd="{XSD}" xmlns:xsi="{XSI}"'
 _ELEMENT_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
 
@@ -188,10 +187,7 @@ def _text(el: Any, wire: str) -> str | None:
     if len(el):
         raise _bad(wire, "expected text, got child elements")
     if t is None:
-        nil = el.get(_NIL)
-        if nil == "true" or nil == "1":
-            return None
-        return ""
+        return None if is_nil(el) else ""
     if _MARK in t:
         return unmark(t)
     return t  # type: ignore[no-any-return]
@@ -303,6 +299,22 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
       ``false``.
     * A null ``int?``/``DateTime?``/``bool?`` is ``<Field xsi:nil="true" />``; a null
       string is left out; an empty string is ``<Field />``.
+    * Decimals are ``XmlConvert.ToString``'s text: the scale kept (``12.50``, ``100``,
+      ``0.000``), no exponent, no negative zero. They are read as ``XmlConvert`` reads
+      them (a sign, digits, one point, no exponent); a value .NET's decimal cannot hold
+      is refused both ways, naming the field.
+    * A nested model is an element named after its field, holding its members in
+      XmlSerializer order (``<BillTo><City>A</City></BillTo>``; ``<BillTo />`` when every
+      member is left out); a null one is left out.
+    * A list's members are elements named after their .NET type: ``<int>``,
+      ``<string>``, ``<decimal>``, ``<boolean>``, ``<dateTime>``, or the model's class
+      name (``<OrderRows><OrderRow>...</OrderRow></OrderRows>``). An empty list is
+      ``<Children />``; a null list is left out; a null string member is
+      ``<string xsi:nil="true" />``. On reading, members of another name are skipped
+      (as XmlSerializer skips them) and a list is a tuple. XmlSerializer reads a list
+      that is left out as an empty one; this reads it as ``None``, so that a body read
+      and written back is unchanged. An error inside a nested model or a list names its
+      path (``BillTo.City``, ``OrderRows[2].Id``).
     * Text escapes ``&``, ``<`` and ``>``; ``\\r`` goes out as ``&#xD;`` so that the
       reader's line-end normalisation cannot turn it into ``\\n`` (or, with
       ``XmlCodec(newline=...)``, every line end goes out as the server writes it).
