@@ -24,9 +24,9 @@ from conformance.probes import (
     ProbeOrderChanges,
     ProbeOrderRow,
 )
-from shopapi import DecodeError, JsonCodec, ValidationError, XmlCodec, validate
+from shopapi import ConfigurationError, DecodeError, JsonCodec, ValidationError, XmlCodec, validate
 from shopapi._wire.decimals import decimal_json_text, decimal_problem, decimal_text
-from shopapi._wire.fields import Kind, list_field
+from shopapi._wire.fields import Kind, list_field, model_field
 from shopapi._wire.kinds import KINDS
 from shopapi._wire.validation import field_errors, is_valid
 from tests import strategies
@@ -418,9 +418,13 @@ def test_list_validation_names_the_member() -> None:
     assert (wrong.field, wrong.message) == ("Children", "must be a tuple, not int")
 
 
-def test_list_field_refuses_an_unknown_member_kind() -> None:
-    with pytest.raises(ValueError, match="no list of 'float'"):
+def test_list_and_model_fields_refuse_what_is_no_kind() -> None:
+    with pytest.raises(ConfigurationError, match="no list of 'float'"):
         list_field("X", "float")
+    with pytest.raises(ConfigurationError, match="is not a model"):
+        list_field("X", int)
+    with pytest.raises(ConfigurationError, match="is not a model"):
+        model_field("X", dict)
 
 
 # -- every kind round-trips ----------------------------------------------------------------

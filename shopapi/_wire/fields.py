@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from .._exceptions import ConfigurationError
+
 __all__ = [
     "Kind",
     "WireField",
@@ -133,8 +135,18 @@ def decimal_field(wire: str, *, nullable: bool = True, required: bool = False) -
 
 
 def model_field(wire: str, model: type) -> Any:
-    """A nested model (a .NET class, so nullable): ``None`` when absent."""
-    return _field(WireSpec(wire, Kind.MODEL, model=model))
+    """A nested model (a .NET class, so nullable): ``None`` when absent.
+
+    Raises:
+        ConfigurationError: ``model`` is not an attrs class.
+    """
+    return _field(WireSpec(wire, Kind.MODEL, model=_model(wire, model)))
+
+
+def _model(wire: str, model: object) -> type:
+    if not (isinstance(model, type) and attrs.has(model)):
+        raise ConfigurationError(f"{wire}: {model!r} is not a model (an attrs class)")
+    return model
 
 
 #: What :func:`list_field` takes for a list of scalars.
@@ -151,19 +163,27 @@ def list_field(wire: str, item: str | type) -> Any:
     """A .NET ``List<T>``, held as a tuple (models are frozen and hashable); ``None`` when
     absent.
 
+    Decoding gives a tuple; a ``list`` given is written alike, but a model holding one
+    is not hashable. A model list's members may not be ``None``.
+
     Args:
         wire: The wire name.
         item: A model class (``OrderRows``), or the members' kind: ``"integer"``
             (``Children``, "Collection of integer"), ``"string"`` (its members may be
             ``None``, as .NET's strings may), ``"boolean"``, ``"decimal"``, ``"date"``.
+
+    Raises:
+        ConfigurationError: ``item`` is neither a kind a list can hold nor a model.
     """
     if isinstance(item, str):
         kind = _ITEM_KINDS.get(item)
         if kind is None:
-            raise ValueError(f"list_field: no list of {item!r}; one of {sorted(_ITEM_KINDS)}")
+            raise ConfigurationError(
+                f"list_field({wire!r}): no list of {item!r}; one of {sorted(_ITEM_KINDS)}"
+            )
         spec = WireSpec("", kind, nullable=kind is Kind.STR)
     else:
-        spec = WireSpec("", Kind.MODEL, nullable=False, model=item)
+        spec = WireSpec("", Kind.MODEL, nullable=False, model=_model(wire, item))
     model = item if not isinstance(item, str) else None
     return _field(WireSpec(wire, Kind.LIST, model=model, item=spec))
 
