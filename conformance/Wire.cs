@@ -6,10 +6,14 @@
 // V, the neutral form, names each property by its wire name: a string is base64 of its
 // UTF-8, an int or bool is itself, a date is {"ticks":N,"kind":"Utc|Local|Unspecified"}
 // (read back with "utc_ticks" too), an enum is its integer (read back as {"value":N,
-// "name":S|null}); null is null. Base64 keeps the channel clear of any JSON library's
-// reading of the very strings under test.
+// "name":S|null}), a decimal is its invariant text ("12.50", scale kept), a nested
+// model is its own neutral object, a List<T> is an array of its members' forms; null
+// is null. Base64 keeps the channel clear of any JSON library's reading of the very
+// strings under test.
 using System;
+using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Reflection;
 using System.Runtime.Serialization;
@@ -58,6 +62,15 @@ namespace ShopCtrl.Conformance
                 return new DateTime((long)token["ticks"], kind);
             }
             if (u.IsEnum) return Enum.ToObject(u, (int)token);
+            if (u == typeof(decimal)) return decimal.Parse((string)token, NumberStyles.Number, CultureInfo.InvariantCulture);
+            if (u.IsGenericType && u.GetGenericTypeDefinition() == typeof(List<>))
+            {
+                IList list = (IList)Activator.CreateInstance(u);
+                Type member = u.GetGenericArguments()[0];
+                foreach (JToken item in (JArray)token) list.Add(Value(member, item));
+                return list;
+            }
+            if (u.IsClass && u.Namespace == "ShopCtrl.Models") return Build(u, (JObject)token);
             throw new ArgumentException("no neutral form for " + t);
         }
 
@@ -84,6 +97,14 @@ namespace ShopCtrl.Conformance
                 o["utc_ticks"] = d.Kind == DateTimeKind.Local ? (JToken)d.ToUniversalTime().Ticks : JValue.CreateNull();
                 return o;
             }
+            if (v is decimal) return new JValue(((decimal)v).ToString(CultureInfo.InvariantCulture));
+            if (v is IList)
+            {
+                JArray a = new JArray();
+                foreach (object item in (IList)v) a.Add(Token(item));
+                return a;
+            }
+            if (v.GetType().Namespace == "ShopCtrl.Models" && v.GetType().IsClass) return Dump(v);
             if (v.GetType().IsEnum)
             {
                 JObject o = new JObject();

@@ -9,8 +9,11 @@ every nullable field, and enum values this client does not know.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Final, Literal
 
 from hypothesis import strategies as st
 
@@ -21,6 +24,7 @@ from shopapi import (
     MessageConversationChanges,
     PlatformKindEnum,
 )
+from shopapi._wire.decimals import MAX_COEFFICIENT, MAX_SCALE
 from shopapi._wire.fields import Kind, WireField, wire_fields
 from shopapi._wire.timestamps import PLUS_ZERO, Timestamp
 from shopapi._wire.validation import utf16_length
@@ -115,39 +119,78 @@ def canonical_timestamp_texts(draw: st.DrawFn) -> str:
     return text
 
 
-def unknown_enum_ints() -> st.SearchStrategy[int]:
+def unknown_enum_ints(
+    enum_cls: type[enum.IntEnum] = PlatformKindEnum,
+) -> st.SearchStrategy[int]:
     """``PlatformKindEnum`` integers this client does not know (only JSON can carry them)."""
-    known = {m.value for m in PlatformKindEnum}
+    known = {m.value for m in enum_cls}
     return st.integers(INT32_MIN, INT32_MAX).filter(lambda v: v not in known)
 
 
-def unknown_enum_names() -> st.SearchStrategy[str]:
+def unknown_enum_names(
+    enum_cls: type[enum.IntEnum] = PlatformKindEnum,
+) -> st.SearchStrategy[str]:
     """``PlatformKindEnum`` names this client does not know (only XML can carry them)."""
     return st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,30}", fullmatch=True).filter(
-        lambda v: v not in PlatformKindEnum.__members__
+        lambda v: v not in enum_cls.__members__
     )
 
 
-def enum_values(fmt: Format) -> st.SearchStrategy[Any]:
+def enum_values(
+    fmt: Format, enum_cls: type[enum.IntEnum] | None = PlatformKindEnum
+) -> st.SearchStrategy[Any]:
     """A known member, or an unknown value in the raw form ``fmt`` reads it as."""
-    unknown = unknown_enum_ints() if fmt == "json" else unknown_enum_names()
-    return st.one_of(st.sampled_from(list(PlatformKindEnum)), unknown)
+    assert enum_cls is not None
+    unknown = unknown_enum_ints(enum_cls) if fmt == "json" else unknown_enum_names(enum_cls)
+    members = st.sampled_from(list(enum_cls)) if len(enum_cls) else st.nothing()
+    return st.one_of(members, unknown)
+
+
+def decimals() -> st.SearchStrategy[Decimal]:
+    """Decimals .NET's decimal holds: any scale to 28, coefficients to 96 bits, negative
+    zeros, and exponents (``1E+2`` is sent as ``100``). A value a format reads back with
+    another scale (``100`` from JSON's ``100.0``) is still equal to it."""
+    coefficients = st.one_of(
+        st.sampled_from([0, 1, 1250, MAX_COEFFICIENT]), st.integers(0, MAX_COEFFICIENT)
+    )
+    plain = st.builds(
+        lambda c, scale, sign: Decimal((sign, tuple(map(int, str(c))), -scale)),
+        coefficients,
+        st.integers(0, MAX_SCALE),
+        st.sampled_from([0, 1]),
+    )
+    return st.one_of(plain, st.sampled_from(["1E+2", "-0E+3", "12.50", "-0.00"]).map(Decimal))
+
+
+def _scalar(value: st.SearchStrategy[Any]) -> Callable[[WireField, Format], Any]:
+    return lambda f, fmt: value
+
+
+#: Kind -> the valid values of a field of that kind for a format (``None`` added where
+#: the field is not required).
+VALUES: Final[Mapping[Kind, Callable[[WireField, Format], st.SearchStrategy[Any]]]] = {
+    Kind.STR: lambda f, fmt: texts(fmt, f.max_length),
+    Kind.INT: _scalar(
+        st.one_of(st.sampled_from([0, 1, INT32_MIN, INT32_MAX]), st.integers(INT32_MIN, INT32_MAX))
+    ),
+    Kind.BOOL: _scalar(st.booleans()),
+    Kind.TIMESTAMP: _scalar(st.deferred(timestamps)),
+    Kind.DECIMAL: _scalar(st.deferred(decimals)),
+    Kind.ENUM: lambda f, fmt: enum_values(fmt, f.enum),
+    Kind.MODEL: lambda f, fmt: st.deferred(lambda: instances(f.model, fmt)),  # type: ignore[arg-type]
+    Kind.LIST: lambda f, fmt: st.lists(_member(f, fmt), max_size=4).map(tuple),
+}
+
+
+def _member(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
+    assert f.item is not None
+    value = VALUES[f.item.kind](f.item, fmt)
+    return st.one_of(st.none(), value) if f.item.nullable else value
 
 
 def _value(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
-    if f.kind is Kind.STR:
-        value: st.SearchStrategy[Any] = texts(fmt, f.max_length)
-    elif f.kind is Kind.INT:
-        value = st.one_of(
-            st.sampled_from([0, 1, INT32_MIN, INT32_MAX]), st.integers(INT32_MIN, INT32_MAX)
-        )
-    elif f.kind is Kind.BOOL:
-        value = st.booleans()
-    elif f.kind is Kind.TIMESTAMP:
-        value = timestamps()
-    else:
-        return enum_values(fmt)
-    if f.required:
+    value = VALUES[f.kind](f, fmt)
+    if f.required or f.kind is Kind.ENUM:
         return value
     return st.one_of(st.none(), value)
 
@@ -237,31 +280,51 @@ def same_outcome(codec: Any, reference: Any, data: bytes, cls: Any) -> bool:
     )
 
 
+def _bad_str(f: WireField) -> list[st.SearchStrategy[Any]]:
+    options: list[st.SearchStrategy[Any]] = [st.integers(), st.binary(max_size=4)]
+    if f.max_length is not None:
+        limit = f.max_length
+        options.append(st.just("x" * (limit + 1)))
+        options.append(st.just("\U0001f600" * (limit // 2 + 1)))  # too long in UTF-16
+    return options
+
+
+def _bad_timestamp(f: WireField) -> list[st.SearchStrategy[Any]]:
+    odd_offset = st.integers(1, 59).map(
+        lambda s: datetime(2026, 1, 1, tzinfo=timezone(timedelta(minutes=90, seconds=s)))
+    )
+    return [st.just("2026-01-11T16:13:16"), st.integers(), odd_offset]
+
+
+#: Kind -> values that break a field's rule in every format (wrong type, length, range).
+BAD_VALUES: Final[Mapping[Kind, Callable[[WireField], list[st.SearchStrategy[Any]]]]] = {
+    Kind.STR: _bad_str,
+    Kind.INT: lambda f: [
+        st.booleans(),
+        st.integers(INT32_MAX + 1, 2**64),
+        st.integers(-(2**64), INT32_MIN - 1),
+        st.just("1"),
+        st.just(1.0),
+    ],
+    Kind.BOOL: lambda f: [st.integers(), st.just("true")],
+    Kind.TIMESTAMP: _bad_timestamp,
+    Kind.DECIMAL: lambda f: [
+        st.just(1.5),
+        st.integers(),
+        st.just("1.5"),
+        st.sampled_from(["NaN", "Infinity", "1E+29", "1E-29", "79228162514264337593543950336"]).map(
+            Decimal
+        ),
+    ],
+    Kind.ENUM: lambda f: [st.booleans(), st.just(0.0), st.integers(INT32_MAX + 1, 2**40)],
+    Kind.MODEL: lambda f: [st.integers(), st.just("x")],
+    Kind.LIST: lambda f: [st.integers(), st.just("abc"), st.just({1: 2})],
+}
+
+
 def _bad_value(f: WireField) -> st.SearchStrategy[Any]:
     """Values that break ``f``'s rule in every format (wrong type, length or range)."""
-    if f.kind is Kind.STR:
-        options: list[Any] = [st.integers(), st.binary(max_size=4)]
-        if f.max_length is not None:
-            limit = f.max_length
-            options.append(st.just("x" * (limit + 1)))
-            options.append(st.just("\U0001f600" * (limit // 2 + 1)))  # too long in UTF-16
-    elif f.kind is Kind.INT:
-        options = [
-            st.booleans(),
-            st.integers(INT32_MAX + 1, 2**64),
-            st.integers(-(2**64), INT32_MIN - 1),
-            st.just("1"),
-            st.just(1.0),
-        ]
-    elif f.kind is Kind.TIMESTAMP:
-        odd_offset = st.integers(1, 59).map(
-            lambda s: datetime(2026, 1, 1, tzinfo=timezone(timedelta(minutes=90, seconds=s)))
-        )
-        options = [st.just("2026-01-11T16:13:16"), st.integers(), odd_offset]
-    elif f.kind is Kind.ENUM:
-        options = [st.booleans(), st.just(0.0), st.integers(INT32_MAX + 1, 2**40)]
-    else:
-        options = [st.integers(), st.just("true")]
+    options = BAD_VALUES[f.kind](f)
     if f.required:
         options.append(st.none())
     return st.one_of(options)

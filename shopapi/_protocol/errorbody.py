@@ -15,7 +15,7 @@ import attrs
 import orjson
 
 from .._exceptions import DecodeError
-from ..codecs._base import normalize_media_type
+from ..codecs._base import normalize_media_type, suffix_base
 from ..codecs.xml import parse_document, unmark
 
 __all__ = ["ErrorBody", "parse_error_body", "render_error_body"]
@@ -38,11 +38,15 @@ class ErrorBody:
 
 
 def _is_json(media_type: str) -> bool:
-    return media_type in ("application/json", "text/json") or media_type.endswith("+json")
+    return media_type in ("application/json", "text/json") or (
+        suffix_base(media_type) == "application/json"
+    )
 
 
 def _is_xml(media_type: str) -> bool:
-    return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
+    return media_type in ("application/xml", "text/xml") or (
+        suffix_base(media_type) == "application/xml"
+    )
 
 
 def _join(message: str | None, detail: str | None) -> str | None:

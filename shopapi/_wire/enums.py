@@ -15,6 +15,8 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "PlatformKindEnum",
+    "enum_from_int",
+    "enum_from_name",
     "enum_to_int",
     "enum_to_name",
 ]
@@ -38,6 +40,35 @@ class MessageSenderTypeEnum(enum.IntEnum):
 
 class MessageTypeEnum(enum.IntEnum):
     """The kind of a message. Members undocumented; see :class:`MessageSenderTypeEnum`."""
+
+
+def enum_from_int(enum_cls: type[enum.IntEnum], value: int) -> enum.IntEnum | int:
+    """The member for a JSON integer; an unknown integer is kept as it is."""
+    return enum_cls._value2member_map_.get(value, value)  # type: ignore[return-value]
+
+
+def enum_from_name(
+    enum_cls: type[enum.IntEnum], name: str, *, keep_unknown: bool = True
+) -> enum.IntEnum | str:
+    """The member for a name: XmlSerializer's exact name, else Json.NET's any-case one.
+
+    Args:
+        keep_unknown: Keep a name this client does not know as the ``str`` (XML, where
+            it round-trips); ``False`` refuses it (JSON, which has no integer for it).
+
+    Raises:
+        ValueError: ``name`` is unknown and ``keep_unknown`` is false.
+    """
+    member = enum_cls.__members__.get(name)
+    if member is not None:
+        return member
+    if keep_unknown:
+        return name
+    folded = name.lower()
+    for known, member in enum_cls.__members__.items():
+        if known.lower() == folded:
+            return member
+    raise ValueError(f"{name!r} is not a {enum_cls.__name__} name this client knows")
 
 
 def enum_to_int(enum_cls: type[enum.IntEnum], value: object) -> int:
@@ -72,11 +103,13 @@ def enum_to_name(enum_cls: type[enum.IntEnum], value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return enum_cls(value).name
-        except ValueError:
+        # The member map, not enum_cls(value): an enum with no members yet raises
+        # TypeError there, and this is a value the client does not know either way.
+        member = enum_cls._value2member_map_.get(value)
+        if member is None:
             raise ValueError(
                 f"{value} is a {enum_cls.__name__} value unknown to this client, "
                 "so its XML name is unknown"
-            ) from None
+            )
+        return member.name
     raise TypeError(f"expected {enum_cls.__name__}, int or str, got {type(value).__name__}")

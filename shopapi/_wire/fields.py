@@ -1,8 +1,10 @@
 """Wire metadata for model fields, declared once where each field is declared.
 
 Each model field carries a :class:`WireSpec` in its attrs metadata: the wire name, the
-scalar kind, nullability, whether the API requires it, and its maximum length. Codecs and
-validation read it through :func:`wire_fields`; nothing else knows the wire names.
+kind, nullability, whether the API requires it, and its maximum length (and, for a
+nested model or a list, the model or the item). Codecs and validation read it through
+:func:`wire_fields`; nothing else knows the wire names. How each kind is read, written
+and validated lives in :mod:`shopapi._wire.kinds`, one entry per kind.
 
 The order helpers encode the one fact both .NET serializers disagree on: Json.NET writes
 a derived class's own properties before its base class's, XmlSerializer the reverse.
@@ -16,14 +18,19 @@ from typing import Any
 
 import attrs
 
+from .._exceptions import ConfigurationError
+
 __all__ = [
     "Kind",
     "WireField",
     "WireSpec",
     "boolean",
+    "decimal_field",
     "enum_field",
     "integer",
     "json_order",
+    "list_field",
+    "model_field",
     "string",
     "timestamp",
     "wire_fields",
@@ -34,13 +41,16 @@ _KEY = "shopapi.wire"
 
 
 class Kind(enum.Enum):
-    """The scalar kinds the API uses."""
+    """The kinds of field the API uses (the help pages' type names)."""
 
     STR = "string"
     INT = "integer"
     BOOL = "boolean"
     TIMESTAMP = "date"
     ENUM = "enum"
+    DECIMAL = "decimal number"
+    MODEL = "model"
+    LIST = "collection"
 
 
 @attrs.frozen
@@ -53,6 +63,8 @@ class WireSpec:
     required: bool = False
     max_length: int | None = None
     enum: type[enum.IntEnum] | None = None
+    model: type | None = None
+    item: WireSpec | None = None
 
 
 @attrs.frozen
@@ -67,6 +79,16 @@ class WireField:
     max_length: int | None
     enum: type[enum.IntEnum] | None
     owner: type
+    #: The nested model's class (``Kind.MODEL``), or a model list's item class.
+    model: type | None = None
+    #: A list's member (``Kind.LIST``): its kind, enum or model; named by its element.
+    item: WireField | None = None
+
+
+def _item_field(spec: WireSpec, owner: type) -> WireField:
+    return WireField(
+        "", "", spec.kind, spec.nullable, False, spec.max_length, spec.enum, owner, spec.model
+    )
 
 
 def _field(spec: WireSpec) -> Any:
@@ -104,6 +126,68 @@ def enum_field(wire: str, enum_cls: type[enum.IntEnum], *, required: bool = Fals
     return _field(WireSpec(wire, Kind.ENUM, nullable=False, required=required, enum=enum_cls))
 
 
+def decimal_field(wire: str, *, nullable: bool = True, required: bool = False) -> Any:
+    """A ``decimal`` (``nullable=False``) or ``decimal?`` field: a :class:`~decimal.Decimal`.
+
+    Its scale travels: ``Decimal("12.50")`` is written ``12.50`` and read back so.
+    """
+    return _field(WireSpec(wire, Kind.DECIMAL, nullable=nullable, required=required))
+
+
+def model_field(wire: str, model: type) -> Any:
+    """A nested model (a .NET class, so nullable): ``None`` when absent.
+
+    Raises:
+        ConfigurationError: ``model`` is not an attrs class.
+    """
+    return _field(WireSpec(wire, Kind.MODEL, model=_model(wire, model)))
+
+
+def _model(wire: str, model: object) -> type:
+    if not (isinstance(model, type) and attrs.has(model)):
+        raise ConfigurationError(f"{wire}: {model!r} is not a model (an attrs class)")
+    return model
+
+
+#: What :func:`list_field` takes for a list of scalars.
+_ITEM_KINDS = {
+    "string": Kind.STR,
+    "integer": Kind.INT,
+    "boolean": Kind.BOOL,
+    "decimal": Kind.DECIMAL,
+    "date": Kind.TIMESTAMP,
+}
+
+
+def list_field(wire: str, item: str | type) -> Any:
+    """A .NET ``List<T>``, held as a tuple (models are frozen and hashable); ``None`` when
+    absent.
+
+    Decoding gives a tuple; a ``list`` given is written alike, but a model holding one
+    is not hashable. A model list's members may not be ``None``.
+
+    Args:
+        wire: The wire name.
+        item: A model class (``OrderRows``), or the members' kind: ``"integer"``
+            (``Children``, "Collection of integer"), ``"string"`` (its members may be
+            ``None``, as .NET's strings may), ``"boolean"``, ``"decimal"``, ``"date"``.
+
+    Raises:
+        ConfigurationError: ``item`` is neither a kind a list can hold nor a model.
+    """
+    if isinstance(item, str):
+        kind = _ITEM_KINDS.get(item)
+        if kind is None:
+            raise ConfigurationError(
+                f"list_field({wire!r}): no list of {item!r}; one of {sorted(_ITEM_KINDS)}"
+            )
+        spec = WireSpec("", kind, nullable=kind is Kind.STR)
+    else:
+        spec = WireSpec("", Kind.MODEL, nullable=False, model=_model(wire, item))
+    model = item if not isinstance(item, str) else None
+    return _field(WireSpec(wire, Kind.LIST, model=model, item=spec))
+
+
 @cache
 def _own_fields(cls: type) -> tuple[WireField, ...]:
     out = []
@@ -111,8 +195,20 @@ def _own_fields(cls: type) -> tuple[WireField, ...]:
         if a.inherited or _KEY not in a.metadata:
             continue
         s: WireSpec = a.metadata[_KEY]
+        item = _item_field(s.item, cls) if s.item is not None else None
         out.append(
-            WireField(a.name, s.wire, s.kind, s.nullable, s.required, s.max_length, s.enum, cls)
+            WireField(
+                a.name,
+                s.wire,
+                s.kind,
+                s.nullable,
+                s.required,
+                s.max_length,
+                s.enum,
+                cls,
+                s.model,
+                item,
+            )
         )
     return tuple(out)
 

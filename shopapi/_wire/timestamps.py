@@ -24,10 +24,39 @@ from typing import Any, SupportsIndex, overload
 
 from .._exceptions import ConfigurationError
 
-__all__ = ["MAX_OFFSET", "PLUS_ZERO", "Timestamp", "format_timestamp", "parse_timestamp"]
+__all__ = [
+    "ACCEPTED_OFFSETS",
+    "MAX_OFFSET",
+    "PLUS_ZERO",
+    "Timestamp",
+    "format_timestamp",
+    "offset_problem",
+    "parse_timestamp",
+]
 
 #: The widest offset .NET's ``DateTimeOffset`` allows, either way.
 MAX_OFFSET = timedelta(hours=14)
+
+
+def offset_problem(offset: timedelta) -> str | None:
+    """Why .NET cannot hold a UTC ``offset``, or ``None`` when it can.
+
+    The one home of the rule (whole minutes, at most 14 hours either way): the parser,
+    the formatter and validation all ask it.
+    """
+    if offset.seconds % 60 or offset.microseconds:
+        return f"offset {offset} is not a whole number of minutes, as .NET offsets are"
+    if abs(offset) > MAX_OFFSET:
+        sign = "-" if offset < timedelta(0) else "+"
+        hours, minutes = divmod(int(abs(offset).total_seconds()) // 60, 60)
+        return f"offset {sign}{hours:02d}:{minutes:02d} is beyond .NET's range of -14:00 to +14:00"
+    ACCEPTED_OFFSETS.add(offset)  # at most 1,681 of them
+    return None
+
+
+#: Every offset :func:`offset_problem` has accepted: a hot path may skip the call for these.
+ACCEPTED_OFFSETS: set[timedelta] = set()
+
 
 #: A zero offset that is written ``+00:00`` rather than ``Z``.
 PLUS_ZERO = timezone(timedelta(0), "+00:00")
@@ -220,8 +249,12 @@ def parse_timestamp(text: str) -> Timestamp:
     frac, suffix = m.groups()
     if suffix is not None and suffix != "Z" and suffix not in _OFFSETS_IN_RANGE:
         hours, minutes = int(suffix[1:3]), int(suffix[4:6])
-        if minutes > 59 or hours * 60 + minutes > 14 * 60:
-            raise ValueError(f"offset {suffix} is out of .NET's range (-14:00 to +14:00)")
+        if minutes > 59:
+            raise ValueError(f"offset {suffix} is out of range: minutes stop at 59")
+        offset = timedelta(hours=hours, minutes=minutes)
+        problem = offset_problem(-offset if suffix[0] == "-" else offset)
+        if problem is not None:
+            raise ValueError(problem)
         _OFFSETS_IN_RANGE.add(suffix)  # at most 1,682 of them
     ts = _from_iso(text)  # Python 3.11 truncates past the 6th fractional digit
     if frac is not None and len(frac) == 7 and frac[6] != "0":
@@ -258,10 +291,13 @@ def format_timestamp(value: datetime) -> str:
     offset = text[26:] if micro else text[19:]
     if not offset:
         return head
-    if len(offset) != 6:
-        raise ValueError(f"offset {value.utcoffset()} is not a whole number of minutes")
-    if offset[1:] > "14:00":
-        raise ValueError(f"offset {offset} is beyond .NET's range of -14:00 to +14:00")
+    if offset not in _OFFSETS_IN_RANGE:
+        delta = value.utcoffset()
+        assert delta is not None  # isoformat wrote one
+        problem = offset_problem(delta)
+        if problem is not None:
+            raise ValueError(problem)
+        _OFFSETS_IN_RANGE.add(offset)
     if offset == "+00:00" and tz is not PLUS_ZERO:
         return head + "Z"
     return head + offset

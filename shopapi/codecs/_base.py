@@ -8,14 +8,15 @@ client's settings and the decoder for an answer from its ``Content-Type`` throug
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar, get_args, get_origin, runtime_checkable
 
 import attrs
 
 from .._exceptions import DecodeError, FieldError, ValidationError
+from .._wire.codegen import compile_function, construct_lines
 from .._wire.fields import _KEY
+from .._wire.kinds import within
 from .._wire.validation import Format, field_errors
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "list_item_type",
     "normalize_media_type",
     "raise_invalid",
+    "suffix_base",
 ]
 
 T = TypeVar("T")
@@ -65,6 +67,17 @@ def normalize_media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def suffix_base(media_type: str) -> str | None:
+    """The media type a structured suffix stands for (RFC 6839), or ``None``.
+
+    ``"application/problem+json"`` -> ``"application/json"``. The one home of the rule:
+    the registry and the error-body reader both ask it.
+    """
+    if "+" not in media_type:
+        return None
+    return "application/" + media_type.rsplit("+", 1)[1]
+
+
 class CodecRegistry:
     """Codecs by media type, understanding parameters and ``+json``/``+xml`` suffixes.
 
@@ -86,9 +99,8 @@ class CodecRegistry:
             return None
         media_type = normalize_media_type(content_type)
         codec = self._by_type.get(media_type)
-        if codec is None and "+" in media_type:
-            suffix = media_type.rsplit("+", 1)[1]
-            codec = self._by_type.get(f"application/{suffix}")
+        if codec is None and (base := suffix_base(media_type)) is not None:
+            codec = self._by_type.get(base)
         return codec
 
     def media_types(self) -> tuple[str, ...]:
@@ -126,50 +138,6 @@ def list_item_type(cls: Any) -> Any | None:
     return None
 
 
-_counter = itertools.count()
-
-
-def compile_function(name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
-    """Compile generated ``source`` defining ``name``; keep it visible to tracebacks."""
-    import linecache
-
-    filename = f"<shopapi generated {name} {next(_counter)}>"
-    code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(code, namespace)
-    fn: Callable[..., Any] = namespace[name]
-    return fn
-
-
-def construct_lines(cls: type, assignments: list[tuple[str, str]], ns: dict[str, Any]) -> list[str]:
-    """Generated statements that build ``cls`` from ``(field, variable)`` pairs and return it.
-
-    A frozen slotted attrs class with no validators, converters or post-init hook is
-    filled through its slot descriptors, which skips packing and unpacking 26 keyword
-    arguments on every decode; any other class gets its ``__init__``. The instance is
-    the same either way (the codec tests compare decoded values with constructed ones).
-    """
-    fields = attrs.fields(cls)
-    ns["_cls"] = cls
-    plain = (
-        "__slots__" in cls.__dict__
-        and not hasattr(cls, "__attrs_post_init__")
-        and all(a.validator is None and a.converter is None for a in fields)
-        and {a.name for a in fields} == {name for name, _ in assignments}
-    )
-    if not plain:
-        args = ", ".join(f"{name}={var}" for name, var in assignments)
-        return [f"    return _cls({args})"]
-    ns["_new"] = object.__new__
-    lines = ["    _o = _new(_cls)"]
-    for i, (name, var) in enumerate(assignments):
-        owner = next(k for k in cls.__mro__ if name in k.__dict__)
-        ns[f"_set{i}"] = owner.__dict__[name].__set__
-        lines.append(f"    _set{i}(_o, {var})")
-    lines.append("    return _o")
-    return lines
-
-
 def raise_invalid(obj: object, fmt: Format, cause: BaseException) -> None:
     """Turn an encoder's failure into a :class:`ValidationError` naming the fields."""
     if not is_model(type(obj)):
@@ -185,7 +153,4 @@ def raise_invalid(obj: object, fmt: Format, cause: BaseException) -> None:
 
 def in_list(error: DecodeError, index: int) -> DecodeError:
     """The same error, with the list index in front of the field (``[3].Id``)."""
-    field = f"[{index}].{error.field}" if error.field else f"[{index}]"
-    return DecodeError(
-        error.reason, media_type=error.media_type, field=field, position=error.position
-    )
+    return within(error, f"[{index}]")

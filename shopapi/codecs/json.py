@@ -10,6 +10,7 @@ import codecs as _stdlib_codecs
 import functools
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import cattrs
@@ -17,10 +18,18 @@ import msgspec
 import orjson
 
 from .._exceptions import DecodeError
-from .._wire.enums import enum_to_int
-from .._wire.fields import Kind, json_order
-from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
-from .._wire.validation import INT32_MAX, INT32_MIN
+from .._wire.decimals import decimal_json_text
+from .._wire.fields import WireField, json_order
+from .._wire.kinds import (
+    INT32_MAX,
+    INT32_MIN,
+    JSON_MEDIA_TYPE,
+    KINDS,
+    Gen,
+    describe_json,
+    json_timestamp,
+)
+from .._wire.timestamps import Timestamp, format_timestamp
 from ._base import (
     compile_function,
     construct_lines,
@@ -33,7 +42,7 @@ from ._base import (
 __all__ = ["JsonCodec", "configure_converter", "make_converter"]
 
 T = TypeVar("T")
-MEDIA_TYPE = "application/json"
+MEDIA_TYPE = JSON_MEDIA_TYPE
 
 # Json.NET escapes these three beyond what orjson does (and writes all else raw UTF-8).
 _JSONNET_ESCAPES = (
@@ -43,93 +52,27 @@ _JSONNET_ESCAPES = (
 )
 
 _OPENERS = frozenset(b"{[")
-
-_TYPE_NAMES = {
-    dict: "an object",
-    list: "an array",
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    type(None): "null",
-}
-
-
-def _describe(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-def _bad(wire: str, expected: str, value: object) -> DecodeError:
-    return DecodeError(
-        f"expected {expected}, got {_describe(value)}", media_type=MEDIA_TYPE, field=wire
-    )
-
-
-def _structure_timestamp(value: object, wire: str = "<date>") -> Timestamp:
-    if type(value) is not str:
-        raise _bad(wire, "a date string", value)
-    try:
-        return parse_timestamp(value)
-    except ValueError as exc:
-        raise DecodeError(str(exc), media_type=MEDIA_TYPE, field=wire) from None
-
-
-def _out_of_range(wire: str, value: int) -> DecodeError:
-    return DecodeError(
-        f"{value} is outside the 32-bit range of a .NET int", media_type=MEDIA_TYPE, field=wire
-    )
-
-
-def _structure_enum(enum_cls: Any, value: object, wire: str) -> Any:
-    if type(value) is int:
-        if not INT32_MIN <= value <= INT32_MAX:
-            raise _out_of_range(wire, value)
-        return enum_cls._value2member_map_.get(value, value)
-    if type(value) is str:
-        # Json.NET reads enum names too (case-insensitively); the server writes integers,
-        # so a name this client does not know cannot be written back and is refused.
-        for name, member in enum_cls.__members__.items():
-            if name.lower() == value.lower():
-                return member
-        raise DecodeError(
-            f"{value!r} is not a {enum_cls.__name__} name this client knows",
-            media_type=MEDIA_TYPE,
-            field=wire,
-        )
-    raise _bad(wire, f"a {enum_cls.__name__} integer", value)
+_describe = describe_json
 
 
 def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
-    """Generate ``model -> dict`` in Json.NET order, with the scalar rules inlined."""
+    """Generate ``model -> dict`` in Json.NET order, each kind's rules inlined."""
     fields = json_order(cls)
-    ns: dict[str, Any] = {"_fmt": format_timestamp, "_enum_int": enum_to_int}
+    ns: dict[str, Any] = {}
+    g = Gen(ns, _unstructure_hook)
     lines = ["def unstructure(o):"]
     items = []
     for i, f in enumerate(fields):
         v = f"v{i}"
+        rules = KINDS[f.kind]
         lines.append(f"    {v} = o.{f.name}")
-        if f.kind is Kind.TIMESTAMP:
-            items.append(f"{f.wire!r}: None if {v} is None else _fmt({v})")
-        elif f.kind is Kind.ENUM:
-            ns[f"_E{i}"] = f.enum
-            lines.append(f"    if type({v}) is not int and type({v}) is not _E{i}:")
-            lines.append(f"        {v} = _enum_int(_E{i}, {v})")
-            items.append(f"{f.wire!r}: {v}")
-        elif f.kind is Kind.STR:
-            lines.append(
-                f"    if {v} is not None and type({v}) is not str: raise TypeError({f.wire!r})"
-            )
-            items.append(f"{f.wire!r}: {v}")
-        elif f.kind is Kind.INT:
-            lines.append(
-                f"    if {v} is not None and type({v}) is not int: raise TypeError({f.wire!r})"
-            )
-            items.append(f"{f.wire!r}: {v}")
-        else:  # BOOL
-            lines.append(
-                f"    if {v} is not None and type({v}) is not bool: raise TypeError({f.wire!r})"
-            )
-            items.append(f"{f.wire!r}: {v}")
+        if rules.json_refuses_null:
+            lines.append(f"    if {v} is None: raise TypeError({f.wire!r})")
+            lines.extend("    " + line for line in rules.json_write(f, v, g))
+        else:
+            lines.append(f"    if {v} is not None:")
+            lines.extend("        " + line for line in rules.json_write(f, v, g))
+        items.append(f"{f.wire!r}: {v}")
     lines.append("    return {" + ", ".join(items) + "}")
     return compile_function("unstructure", "\n".join(lines) + "\n", ns)
 
@@ -137,19 +80,8 @@ def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
 def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     """Generate ``dict -> model``: lenient on absence and extras, strict on types."""
     fields = json_order(cls)
-    ns: dict[str, Any] = {
-        "_cls": cls,
-        "_bad": _bad,
-        "_ts": _structure_timestamp,
-        "_enum": _structure_enum,
-        "_DecodeError": DecodeError,
-        "_MT": MEDIA_TYPE,
-        "_describe": _describe,
-        "_out_of_range": _out_of_range,
-    }
-    # The server's integers and enums are .NET ints: a value outside int32 is no answer
-    # it can give, and could not be written back.
-    lo, hi = INT32_MIN, INT32_MAX
+    ns: dict[str, Any] = {"_DecodeError": DecodeError, "_MT": MEDIA_TYPE, "_describe": _describe}
+    g = Gen(ns, _structure_hook)
     lines = [
         "def structure(d, _type=None):",
         "    if type(d) is not dict:",
@@ -173,46 +105,34 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         if f.required:
             lines.append(f"    if {v} is None:")
             lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
-        if f.kind is Kind.STR:
-            lines.append(
-                f"    if {v} is not None and type({v}) is not str: raise _bad({w}, 'a string or null', {v})"
-            )
-        elif f.kind is Kind.INT:
-            lines.append(f"    if {v} is not None:")
-            lines.append(
-                f"        if type({v}) is not int: raise _bad({w}, 'an integer or null', {v})"
-            )
-            lines.append(f"        if not {lo} <= {v} <= {hi}: raise _out_of_range({w}, {v})")
-        elif f.kind is Kind.BOOL:
-            lines.append(
-                f"    if {v} is not None and type({v}) is not bool: raise _bad({w}, 'a boolean or null', {v})"
-            )
-        elif f.kind is Kind.TIMESTAMP:
-            lines.append(f"    if {v} is not None: {v} = _ts({v}, {w})")
-        else:
-            assert f.enum is not None
-            ns[f"_E{i}"] = f.enum
-            ns[f"_M{i}"] = f.enum._value2member_map_
-            lines.append(f"    if type({v}) is int:")
-            lines.append(f"        if not {lo} <= {v} <= {hi}: raise _out_of_range({w}, {v})")
-            lines.append(f"        {v} = _M{i}.get({v}, {v})")
-            lines.append(f"    elif {v} is not None: {v} = _enum(_E{i}, {v}, {w})")
+        lines.append(f"    if {v} is not None:")
+        lines.extend("        " + line for line in KINDS[f.kind].json_read(f, v, w, g))
         assignments.append((f.name, v))
     lines.extend(construct_lines(cls, assignments, ns))
     return compile_function("structure", "\n".join(lines) + "\n", ns)
+
+
+@functools.cache
+def _unstructure_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The default rules' writer of a nested model (shared by every codec)."""
+    return _unstructure_fn(cls)
+
+
+@functools.cache
+def _structure_hook(cls: type) -> Callable[[Any, Any], Any]:
+    """The default rules' reader of a nested model (shared by every codec)."""
+    return _structure_fn(cls)
 
 
 # msgspec reads integers of any size; orjson reads past 64 bits as floats, which no field
 # takes. Bounded to .NET's int32: anything else takes the reference path, which names the
 # field in its DecodeError.
 _WIRE_INT = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
-_WIRE_TYPES = {
-    Kind.STR: str,
-    Kind.INT: _WIRE_INT,
-    Kind.BOOL: bool,
-    Kind.TIMESTAMP: str,  # parsed by parse_timestamp, which keeps the 7th digit
-    Kind.ENUM: _WIRE_INT,  # names take the reference path, which reads them
-}
+
+
+def _fast_type(f: WireField) -> Any:
+    t = KINDS[f.kind].json_fast_type(f)
+    return _WIRE_INT if t is int else t
 
 
 @functools.cache
@@ -229,11 +149,12 @@ def _fast_decoder(cls: Any) -> Callable[[bytes], Any] | None:
     error. A Hypothesis property pins the two paths to the same outcome.
 
     Returns:
-        The decoder, or ``None`` when ``cls`` is not a model or a list of one.
+        The decoder, or ``None`` when ``cls`` is not a model or a list of one, or has a
+        field of a kind with no fast reading (a decimal, a nested model, a list).
     """
     item = list_item_type(cls)
     model = item if item is not None else cls
-    if not is_model(model):
+    if not is_model(model) or any(_fast_type(f) is None for f in json_order(model)):
         return None
     wire, build = _wire_struct(model)
     if item is None:
@@ -257,9 +178,7 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
     wire: type = msgspec.defstruct(
         f"{cls.__name__}Wire",
         [
-            (f.name, _WIRE_TYPES[f.kind])
-            if f.required
-            else (f.name, _WIRE_TYPES[f.kind] | None, None)
+            (f.name, _fast_type(f)) if f.required else (f.name, _fast_type(f) | None, None)
             for f in sorted(fields, key=lambda f: not f.required)  # required ones first
         ],
         kw_only=True,
@@ -267,22 +186,40 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
         forbid_unknown_fields=True,
         gc=False,
     )
-    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple, "_ts": _structure_timestamp}
+    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple}
+    g = Gen(ns, _structure_hook)
     index = {f.name: i for i, f in enumerate(fields)}
     unpacked = "".join(f"v{index[f.name]}, " for f in msgspec.structs.fields(wire))
     lines = ["def build(w):", f"    {unpacked}= _astuple(w)"]
     assignments: list[tuple[str, str]] = []
     for i, f in enumerate(fields):
         v = f"v{i}"
-        if f.kind is Kind.TIMESTAMP:
-            lines.append(f"    if {v} is not None: {v} = _ts({v}, {f.wire!r})")
-        elif f.kind is Kind.ENUM:
-            assert f.enum is not None
-            ns[f"_M{i}"] = f.enum._value2member_map_
-            lines.append(f"    if {v} is not None: {v} = _M{i}.get({v}, {v})")
+        fast = KINDS[f.kind].json_fast_read(f, v, g)
+        if fast:
+            lines.append(f"    if {v} is not None:")
+            lines.extend("        " + line for line in fast)
         assignments.append((f.name, v))
     lines.extend(construct_lines(cls, assignments, ns))
     return wire, compile_function("build", "\n".join(lines) + "\n", ns)
+
+
+@functools.cache
+def _exact_numbers(cls: Any) -> bool:
+    """Whether reading ``cls`` (a model or ``list[Model]``) needs numbers as ``Decimal``."""
+    item = list_item_type(cls)
+    model = item if item is not None else cls
+    return is_model(model) and any(KINDS[f.kind].json_exact(f) for f in json_order(model))
+
+
+#: Reads every JSON number with a fraction or exponent as an exact ``Decimal``.
+_EXACT = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def _default(value: object) -> Any:
+    """orjson's hook for what it cannot write: a decimal, as Json.NET writes it."""
+    if type(value) is Decimal:
+        return orjson.Fragment(decimal_json_text(value).encode("ascii"))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def configure_converter(converter: cattrs.BaseConverter) -> None:
@@ -301,14 +238,24 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     * ``None`` is written as ``null``. On reading, ``null`` and a missing property both
       mean ``None``; unknown properties are ignored; a wrong type is a
       :class:`~shopapi.DecodeError` naming the property.
+    * Decimals are numbers with their scale (``12.50``) and no exponent, and an integral
+      one gets ``.0`` (``100.0``), as Json.NET writes them; a negative zero loses its
+      sign. They are read exactly (every number of a model with a decimal is parsed as
+      a :class:`~decimal.Decimal`, never a float), a trailing zero that does not fit
+      dropped as .NET drops it; a value .NET's decimal cannot hold (past 96 bits, more
+      than 28 places) is refused both ways, naming the field. A JSON string is no decimal.
+    * A nested model is an object (``null`` when absent), written in its own Json.NET
+      order. A list is an array, read into a tuple; only a list of strings may hold
+      ``null``. An error inside one names its path (``BillTo.City``, ``Rows[2].Id``).
     * Strings go out raw as UTF-8, with Json.NET's escapes (``\\u2028``, ``\\u2029`` and
       ``\\u0085`` on top of the usual ones); that part lives in :class:`JsonCodec`.
 
-    The model hooks inline the scalar rules for speed; they do not call back into the
-    converter per field.
+    The model hooks inline each kind's rules (:mod:`shopapi._wire.kinds`) for speed; they
+    do not call back into the converter per field, and nested models use the default
+    rules' hooks.
     """
     converter.register_unstructure_hook(datetime, format_timestamp)
-    converter.register_structure_hook(Timestamp, lambda v, _: _structure_timestamp(v))
+    converter.register_structure_hook(Timestamp, lambda v, _: json_timestamp(v))
     converter.register_unstructure_hook_factory(is_model, _unstructure_fn)
     converter.register_structure_hook_factory(is_model, _structure_fn)
 
@@ -380,7 +327,7 @@ class JsonCodec:
         except KeyError:
             fn = self._unstructure[type(obj)] = self._converter.get_unstructure_hook(type(obj))
         try:
-            data = orjson.dumps(fn(obj), option=self._option)
+            data = orjson.dumps(fn(obj), default=_default, option=self._option)
         except Exception as exc:
             raise_invalid(obj, "json", exc)
             raise  # unreachable: raise_invalid always raises
@@ -419,6 +366,12 @@ class JsonCodec:
                 # date, bad UTF-8, deep nesting): the reference path below reads it,
                 # or raises the DecodeError that says why.
                 pass
+        if self._exact(cls):
+            try:
+                value = _EXACT.decode(data)
+            except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+                raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+            return self.structure(value, cls)
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -428,6 +381,13 @@ class JsonCodec:
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
         return self.structure(value, cls)
+
+    @staticmethod
+    def _exact(cls: Any) -> bool:
+        try:
+            return _exact_numbers(cls)
+        except TypeError:  # unhashable, so no model
+            return False
 
     def _fast_decoder(self, cls: Any) -> Callable[[bytes], Any] | None:
         if not self._fast:

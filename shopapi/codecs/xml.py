@@ -7,6 +7,7 @@ same rules (``converter.unstructure(model)`` then gives the XML document text, a
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -17,10 +18,10 @@ import cattrs
 from lxml import etree
 
 from .._exceptions import ConfigurationError, DecodeError
-from .._wire.enums import enum_to_name
-from .._wire.fields import Kind, xml_order
+from .._wire.fields import xml_order
+from .._wire.kinds import KINDS, XML_MEDIA_TYPE, XSI, Gen, is_nil
 from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
-from .._wire.validation import INT32_MAX, INT32_MIN, XML_ILLEGAL
+from .._wire.validation import XML_ILLEGAL
 from ._base import (
     compile_function,
     construct_lines,
@@ -40,14 +41,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-MEDIA_TYPE = "application/xml"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+MEDIA_TYPE = XML_MEDIA_TYPE
 XSD = "http://www.w3.org/2001/XMLSchema"
-_NIL = f"{{{XSI}}}nil"
 _NS_DECL = f' xmlns:xsd="{XSD}" xmlns:xsi="{XSI}"'
-_INT = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*", re.ASCII)
 _ELEMENT_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
-_BOOL = {"true": True, "1": True, "false": False, "0": False}
 
 #: Refuse bodies larger than this before parsing (bytes).
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
@@ -190,141 +187,74 @@ def _text(el: Any, wire: str) -> str | None:
     if len(el):
         raise _bad(wire, "expected text, got child elements")
     if t is None:
-        nil = el.get(_NIL)
-        if nil == "true" or nil == "1":
-            return None
-        return ""
+        return None if is_nil(el) else ""
     if _MARK in t:
         return unmark(t)
     return t  # type: ignore[no-any-return]
 
 
-def _int(el: Any, wire: str) -> int | None:
-    t = _text(el, wire)
-    if t is None:
-        return None
-    if len(t) > 64:  # also keeps int() clear of Python's 4300-digit guard
-        raise _bad(wire, f"integer of {len(t)} characters is out of range")
-    if _INT.fullmatch(t) is None:
-        raise _bad(wire, f"expected an integer, got {t[:40]!r}")
-    value = int(t)
-    if not INT32_MIN <= value <= INT32_MAX:  # the server's integers are .NET ints
-        raise _bad(wire, f"{value} is outside the 32-bit range of a .NET int")
-    return value
-
-
-def _bool(el: Any, wire: str) -> bool | None:
-    t = _text(el, wire)
-    if t is None:
-        return None
-    value = _BOOL.get(t.strip(" \t\r\n"))
-    if value is None:
-        raise _bad(wire, f"expected true or false, got {t[:40]!r}")
-    return value
-
-
-def _timestamp(el: Any, wire: str) -> Timestamp | None:
-    t = _text(el, wire)
-    if t is None:
-        return None
-    try:
-        return parse_timestamp(t.strip(" \t\r\n"))
-    except ValueError as exc:
-        raise _bad(wire, str(exc)) from None
-
-
-def _enum(enum_cls: Any, el: Any, wire: str) -> Any:
-    t = _text(el, wire)
-    if t is None or not t.strip():
-        raise _bad(wire, f"expected a {enum_cls.__name__} name")
-    # A name this client does not know is kept as a str and written back unchanged.
-    return enum_cls.__members__.get(t, t)
-
-
 def _children_fn(cls: type, newline: str | None = None) -> Callable[[Any, str], str]:
     """Generate ``(model, newline_and_indent) -> child elements`` in XmlSerializer order."""
-    ns: dict[str, Any] = {
-        "_esc": _escape_fn(newline),
-        "_fmt": format_timestamp,
-        "_name": enum_to_name,
-    }
+    ns: dict[str, Any] = {"_esc": _escape_fn(newline)}
+    g = Gen(ns, lambda sub: _children_hook(sub, newline))
     lines = ["def children(o, nl):"]
     pieces = []
     for i, f in enumerate(xml_order(cls)):
         v, tag = f"v{i}", f.wire
-        nil = f"nl + '<{tag} xsi:nil=\"true\" />'"
+        rules = KINDS[f.kind]
         lines.append(f"    {v} = o.{f.name}")
-        if f.kind is Kind.STR:
-            lines.append(f"    if {v} is None: {v} = ''")
-            lines.append(f"    elif type({v}) is not str: raise TypeError({tag!r})")
-            lines.append(f"    elif {v}: {v} = nl + '<{tag}>' + _esc({v}) + '</{tag}>'")
-            lines.append(f"    else: {v} = nl + '<{tag} />'")
-        else:
-            if f.kind is Kind.INT:
-                check = f"type({v}) is int"
-                text = f"str({v})"
-            elif f.kind is Kind.BOOL:
-                check = f"type({v}) is bool"
-                text = f"('true' if {v} else 'false')"
-            elif f.kind is Kind.TIMESTAMP:
-                ns["_datetime"] = datetime
-                check = f"isinstance({v}, _datetime)"
-                text = f"_fmt({v})"
-            else:
-                ns[f"_E{i}"] = f.enum
-                check = "True"
-                text = f"_name(_E{i}, {v})"
-            # A null Nullable<T> is xsi:nil; a "not set" non-nullable value is left out.
-            none = nil if f.nullable else "''"
-            if f.required:
-                lines.append(f"    if {v} is None: raise TypeError({tag!r})")
-            lines.append(f"    if {v} is None: {v} = {none}")
-            lines.append(f"    elif {check}: {v} = nl + '<{tag}>' + {text} + '</{tag}>'")
-            lines.append(f"    else: raise TypeError({tag!r})")
+        # A null reference (string, class, list) is left out; a null Nullable<T> is
+        # xsi:nil; a "not set" non-nullable value is left out.
+        none = "''" if rules.reference or not f.nullable else f"nl + '<{tag} xsi:nil=\"true\" />'"
+        if f.required and not rules.reference:
+            lines.append(f"    if {v} is None: raise TypeError({tag!r})")
+        lines.append(f"    if {v} is None: {v} = {none}")
+        lines.append("    else:")
+        lines.extend("        " + line for line in rules.xml_write(f, v, tag, g))
         pieces.append(v)
     lines.append("    return ''.join((" + ", ".join(pieces) + ",))")
     return compile_function("children", "\n".join(lines) + "\n", ns)
 
 
-def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
-    """Generate ``lxml element -> model``: any order, extras ignored, strict on types."""
-    ns: dict[str, Any] = {
-        "_cls": cls,
-        "_str": _text,
-        "_int": _int,
-        "_bool": _bool,
-        "_ts": _timestamp,
-        "_enum": _enum,
-        "_DecodeError": DecodeError,
-        "_MT": MEDIA_TYPE,
-    }
+def _structure_fn(cls: type, *, root: bool = True) -> Callable[..., Any]:
+    """Generate ``lxml element -> model``: any order, extras ignored, strict on types.
+
+    ``root``: check that the element is named after the class, as a document's root is
+    (a nested model's element is named after its field instead).
+    """
+    ns: dict[str, Any] = {"_text": _text, "_DecodeError": DecodeError, "_MT": MEDIA_TYPE}
+    g = Gen(ns, _nested_reader)
     name = cls.__name__
-    lines = [
-        "def structure(root, _type=None):",
-        f"    if root.tag != {name!r}:",
-        f"        raise _DecodeError('expected a <{name}> root element, got <' + str(root.tag) + '>', media_type=_MT)",
+    lines = ["def structure(root, _type=None):"]
+    if root:
+        lines += [
+            f"    if root.tag != {name!r}:",
+            f"        raise _DecodeError('expected a <{name}> root element, got <' + str(root.tag) + '>', media_type=_MT)",
+        ]
+    lines += [
         "    els = {}",
         "    for el in root:",
         "        els[el.tag] = el",
         "    g = els.get",
     ]
-    reader = {Kind.STR: "_str", Kind.INT: "_int", Kind.BOOL: "_bool", Kind.TIMESTAMP: "_ts"}
     assignments: list[tuple[str, str]] = []
     for i, f in enumerate(xml_order(cls)):
         v, w = f"v{i}", repr(f.wire)
         lines.append(f"    {v} = g({w})")
-        if f.kind is Kind.ENUM:
-            ns[f"_E{i}"] = f.enum
-            call = f"_enum(_E{i}, {v}, {w})"
-        else:
-            call = f"{reader[f.kind]}({v}, {w})"
-        lines.append(f"    if {v} is not None: {v} = {call}")
+        lines.append(f"    if {v} is not None:")
+        lines.extend("        " + line for line in KINDS[f.kind].xml_read(f, v, w, g))
         if f.required:
             lines.append(f"    if {v} is None:")
             lines.append(f"        raise _DecodeError('is required', media_type=_MT, field={w})")
         assignments.append((f.name, v))
     lines.extend(construct_lines(cls, assignments, ns))
     return compile_function("structure", "\n".join(lines) + "\n", ns)
+
+
+@functools.cache
+def _nested_reader(cls: type) -> Callable[..., Any]:
+    """The reader of a nested model's element (named after its field, not its class)."""
+    return _structure_fn(cls, root=False)
 
 
 _children_cache: dict[tuple[type, str | None], Callable[[Any, str], str]] = {}
@@ -369,6 +299,22 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
       ``false``.
     * A null ``int?``/``DateTime?``/``bool?`` is ``<Field xsi:nil="true" />``; a null
       string is left out; an empty string is ``<Field />``.
+    * Decimals are ``XmlConvert.ToString``'s text: the scale kept (``12.50``, ``100``,
+      ``0.000``), no exponent, no negative zero. They are read as ``XmlConvert`` reads
+      them (a sign, digits, one point, no exponent); a value .NET's decimal cannot hold
+      is refused both ways, naming the field.
+    * A nested model is an element named after its field, holding its members in
+      XmlSerializer order (``<BillTo><City>A</City></BillTo>``; ``<BillTo />`` when every
+      member is left out); a null one is left out.
+    * A list's members are elements named after their .NET type: ``<int>``,
+      ``<string>``, ``<decimal>``, ``<boolean>``, ``<dateTime>``, or the model's class
+      name (``<OrderRows><OrderRow>...</OrderRow></OrderRows>``). An empty list is
+      ``<Children />``; a null list is left out; a null string member is
+      ``<string xsi:nil="true" />``. On reading, members of another name are skipped
+      (as XmlSerializer skips them) and a list is a tuple. XmlSerializer reads a list
+      that is left out as an empty one; this reads it as ``None``, so that a body read
+      and written back is unchanged. An error inside a nested model or a list names its
+      path (``BillTo.City``, ``OrderRows[2].Id``).
     * Text escapes ``&``, ``<`` and ``>``; ``\\r`` goes out as ``&#xD;`` so that the
       reader's line-end normalisation cannot turn it into ``\\n`` (or, with
       ``XmlCodec(newline=...)``, every line end goes out as the server writes it).

@@ -2,15 +2,21 @@
 
 A neutral value names each property by its wire name (see ``conformance/Wire.cs``): a
 string is base64 of its UTF-8, an int or bool is itself, a date is ``{"ticks", "kind"}``
-(.NET ``DateTime``), an enum is its integer. .NET builds the object from it, so what
-.NET writes is drawn here independently of any codec under test.
+(.NET ``DateTime``), an enum is its integer, a decimal its invariant text, a nested model
+its own neutral object, a list an array. .NET builds the object from it, so what .NET
+writes is drawn here independently of any codec under test.
+
+Each per-kind step is a table keyed by kind (:data:`NEUTRAL_STRATEGIES`,
+:data:`DECODED_CHECKS`, :data:`READ_CHECKS`); a test checks that every kind has a row.
 """
 
 from __future__ import annotations
 
 import calendar
 import enum
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -18,6 +24,7 @@ from hypothesis import strategies as st
 
 from conformance.codegen import enum_members
 from conformance.harness import DOTNET_TZ, b64, unb64
+from shopapi._wire.decimals import MAX_COEFFICIENT, MAX_SCALE, decimal_json_text, decimal_text
 from shopapi._wire.fields import Kind, WireField, json_order
 from shopapi._wire.timestamps import Timestamp
 from shopapi._wire.validation import XML_ILLEGAL
@@ -110,27 +117,52 @@ def enum_ints(enum_cls: type[enum.IntEnum]) -> st.SearchStrategy[int]:
     return st.one_of(st.sampled_from(sorted(enum_members(enum_cls))), int32s())
 
 
-def _neutral_field(f: WireField) -> st.SearchStrategy[Any]:
-    value: st.SearchStrategy[Any]
-    if f.kind is Kind.STR:
-        value = hostile_texts(80 if f.max_length is None else 40).map(b64)
-    elif f.kind is Kind.INT:
-        value = int32s()
-    elif f.kind is Kind.BOOL:
-        value = st.booleans()
-    elif f.kind is Kind.TIMESTAMP:
-        value = neutral_dates()
-    else:
-        assert f.enum is not None
-        return enum_ints(f.enum)
-    if f.nullable:
-        return st.one_of(st.none(), value)
-    return value
+@st.composite
+def neutral_decimals(draw: st.DrawFn) -> str:
+    """A .NET decimal's invariant text: any scale to 28, any coefficient to 96 bits, and
+    negative zeros (which .NET writes without the sign)."""
+    coefficient = draw(
+        st.one_of(
+            st.sampled_from([0, 1, 5, 10, MAX_COEFFICIENT]),
+            st.integers(0, 10**6),
+            st.integers(0, MAX_COEFFICIENT),
+        )
+    )
+    scale = draw(st.one_of(st.sampled_from([0, 1, 2, MAX_SCALE]), st.integers(0, MAX_SCALE)))
+    sign = draw(st.sampled_from(["", "-"]))
+    return format(Decimal(f"{sign}{coefficient}E-{scale}"), "f")
+
+
+def _nullable(f: WireField, value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), value) if f.nullable else value
+
+
+def _neutral_list(f: WireField) -> st.SearchStrategy[Any]:
+    assert f.item is not None
+    return st.lists(neutral_field(f.item), max_size=4)
+
+
+#: Kind -> the neutral values of a field of that kind (``None`` drawn where nullable).
+NEUTRAL_STRATEGIES: Final[Mapping[Kind, Callable[[WireField], st.SearchStrategy[Any]]]] = {
+    Kind.STR: lambda f: _nullable(f, hostile_texts(80 if f.max_length is None else 40).map(b64)),
+    Kind.INT: lambda f: _nullable(f, int32s()),
+    Kind.BOOL: lambda f: _nullable(f, st.booleans()),
+    Kind.TIMESTAMP: lambda f: _nullable(f, neutral_dates()),
+    Kind.DECIMAL: lambda f: _nullable(f, neutral_decimals()),
+    Kind.ENUM: lambda f: enum_ints(f.enum),  # type: ignore[arg-type]
+    Kind.MODEL: lambda f: _nullable(f, st.deferred(lambda: neutral_values(f.model))),  # type: ignore[arg-type]
+    Kind.LIST: lambda f: _nullable(f, _neutral_list(f)),
+}
+
+
+def neutral_field(f: WireField) -> st.SearchStrategy[Any]:
+    """Any value of a field (or of a list's member) as .NET can hold it."""
+    return NEUTRAL_STRATEGIES[f.kind](f)
 
 
 def neutral_values(cls: type) -> st.SearchStrategy[dict[str, Any]]:
     """Any value of ``cls`` as .NET can hold it, in the neutral form."""
-    return st.fixed_dictionaries({f.wire: _neutral_field(f) for f in json_order(cls)})
+    return st.fixed_dictionaries({f.wire: neutral_field(f) for f in json_order(cls)})
 
 
 # -- comparing ------------------------------------------------------------------------------
@@ -165,14 +197,16 @@ def kind_of(value: datetime) -> str:
 
 def dst_gap_wires(neutral: dict[str, Any], cls: type) -> set[str]:
     """The local dates of a neutral value that fall in the hour the server's clocks skip."""
-    return {
-        f.wire
-        for f in json_order(cls)
-        if f.kind is Kind.TIMESTAMP
-        and neutral[f.wire] is not None
-        and neutral[f.wire]["kind"] == "Local"
-        and in_dst_gap(neutral[f.wire]["ticks"])
-    }
+
+    def gap(date: Any) -> bool:
+        return date is not None and date["kind"] == "Local" and in_dst_gap(date["ticks"])
+
+    out = {f.wire for f in json_order(cls) if f.kind is Kind.TIMESTAMP and gap(neutral[f.wire])}
+    for f in json_order(cls):
+        dates = f.kind is Kind.LIST and f.item is not None and f.item.kind is Kind.TIMESTAMP
+        if dates and neutral[f.wire] is not None and any(gap(d) for d in neutral[f.wire]):
+            out.add(f.wire)
+    return out
 
 
 def has_forbidden(neutral: dict[str, Any], cls: type) -> bool:
@@ -203,6 +237,72 @@ def enum_defined_on_server(neutral: dict[str, Any], cls: type) -> bool:
     )
 
 
+def _same(expected: Any, actual: Any, where: str) -> None:
+    assert (actual, type(actual)) == (expected, type(expected)), where
+
+
+def _decoded_str(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    text = unb64(expected)
+    assert actual == (newlines_normalised(text) if xml else text), where
+
+
+def _decoded_date(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    assert isinstance(actual, Timestamp), where
+    assert (wall_ticks(actual), kind_of(actual)) == (expected["ticks"], expected["kind"]), where
+
+
+def _decoded_decimal(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    # XML keeps the scale exactly; JSON gives an integral value a ".0" (100 reads 100.0).
+    assert type(actual) is Decimal, where
+    text = decimal_text if xml else decimal_json_text
+    assert text(actual) == text(Decimal(expected)), where
+    assert actual == Decimal(expected), where
+
+
+def _decoded_enum(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    assert f.enum is not None
+    if xml:
+        member = f.enum._value2member_map_.get(expected)
+        assert actual == (member if member is not None else enum_members(f.enum)[expected])
+        assert type(actual) is (f.enum if member is not None else str), where
+    else:
+        assert int(actual) == expected, where
+
+
+def _decoded_model(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    assert type(actual) is f.model, where
+    assert_decoded_matches(actual, expected, xml=xml)
+
+
+def _decoded_list(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    assert f.item is not None
+    assert type(actual) is tuple, where
+    assert len(actual) == len(expected), where
+    for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+        _decoded(f.item, e, a, xml, f"{where}[{i}]")
+
+
+#: Kind -> check that a value shopapi read from .NET's bytes is the neutral value .NET
+#: held (never called with ``None`` on either side).
+DECODED_CHECKS: Final[Mapping[Kind, Callable[[WireField, Any, Any, bool, str], None]]] = {
+    Kind.STR: _decoded_str,
+    Kind.INT: lambda f, e, a, xml, where: _same(e, a, where),
+    Kind.BOOL: lambda f, e, a, xml, where: _same(e, a, where),
+    Kind.TIMESTAMP: _decoded_date,
+    Kind.DECIMAL: _decoded_decimal,
+    Kind.ENUM: _decoded_enum,
+    Kind.MODEL: _decoded_model,
+    Kind.LIST: _decoded_list,
+}
+
+
+def _decoded(f: WireField, expected: Any, actual: Any, xml: bool, where: str) -> None:
+    if expected is None:
+        assert actual is None, where
+        return
+    DECODED_CHECKS[f.kind](f, expected, actual, xml, where)
+
+
 def assert_decoded_matches(model: Any, neutral: dict[str, Any], *, xml: bool) -> None:
     """``model``, read by shopapi from what .NET wrote for ``neutral``, holds its values.
 
@@ -210,36 +310,67 @@ def assert_decoded_matches(model: Any, neutral: dict[str, Any], *, xml: bool) ->
     """
     cls: type = type(model)
     for f in json_order(cls):
-        expected, actual = neutral[f.wire], getattr(model, f.name)
         where = f"{type(model).__name__}.{f.wire}"
-        if f.kind is Kind.STR:
-            if expected is None:
-                assert actual is None, where
-            else:
-                text = unb64(expected)
-                assert actual == (newlines_normalised(text) if xml else text), where
-        elif f.kind in (Kind.INT, Kind.BOOL):
-            assert (actual, type(actual)) == (expected, type(expected)), where
-        elif f.kind is Kind.TIMESTAMP:
-            if expected is None:
-                assert actual is None, where
-            else:
-                assert isinstance(actual, Timestamp), where
-                assert (wall_ticks(actual), kind_of(actual)) == (
-                    expected["ticks"],
-                    expected["kind"],
-                ), where
-        else:
-            assert f.enum is not None
-            if xml:
-                member = f.enum._value2member_map_.get(expected)
-                assert actual == (member if member is not None else enum_members(f.enum)[expected])
-                assert type(actual) is (f.enum if member is not None else str), where
-            else:
-                assert int(actual) == expected, where
+        _decoded(f, neutral[f.wire], getattr(model, f.name), xml, where)
 
 
-def assert_read_matches(model: Any, dumped: dict[str, Any]) -> None:
+def _equal(value: Any, got: Any, where: str) -> None:
+    assert got == value, where
+
+
+def _read_date(f: WireField, value: Any, got: Any, xml: bool, where: str) -> None:
+    assert got["kind"] == kind_of(value), where
+    if got["kind"] == "Local":
+        assert got["utc_ticks"] == utc_ticks(value), where
+    else:
+        assert got["ticks"] == wall_ticks(value), where
+
+
+def _read_decimal(f: WireField, value: Any, got: Any, xml: bool, where: str) -> None:
+    # .NET holds the scale it read, as far as it fits: "100.0" from JSON is 100.0, "100"
+    # from XML is 100, and JSON's 79228162514264337593543950335.0 is scale 0 again.
+    sent = decimal_text(value) if xml else decimal_json_text(value)
+    assert got == decimal_text(Decimal(sent)), where
+
+
+def _read_enum(f: WireField, value: Any, got: Any, xml: bool, where: str) -> None:
+    if isinstance(value, str):
+        assert got["name"] == value, where
+    else:
+        assert got["value"] == int(value), where
+
+
+def _read_list(f: WireField, value: Any, got: Any, xml: bool, where: str) -> None:
+    assert f.item is not None
+    assert len(got) == len(value), where
+    for i, (v, g) in enumerate(zip(value, got, strict=True)):
+        _read(f.item, v, g, xml, f"{where}[{i}]")
+
+
+#: Kind -> check that what .NET read (neutral) from shopapi's bytes is the value shopapi
+#: wrote (never called with ``None`` on shopapi's side).
+READ_CHECKS: Final[Mapping[Kind, Callable[[WireField, Any, Any, bool, str], None]]] = {
+    Kind.STR: lambda f, v, g, xml, where: _equal(v, unb64(g), where),
+    Kind.INT: lambda f, v, g, xml, where: _equal(v, g, where),
+    Kind.BOOL: lambda f, v, g, xml, where: _equal(v, g, where),
+    Kind.TIMESTAMP: _read_date,
+    Kind.DECIMAL: _read_decimal,
+    Kind.ENUM: _read_enum,
+    Kind.MODEL: lambda f, v, g, xml, where: assert_read_matches(v, g, xml=xml),
+    Kind.LIST: _read_list,
+}
+
+
+def _read(f: WireField, value: Any, got: Any, xml: bool, where: str) -> None:
+    if value is None:
+        # XmlSerializer writes nothing for a null list, and reads nothing as an empty one.
+        assert got == ([] if xml and f.kind is Kind.LIST else None), where
+        return
+    assert got is not None, where
+    READ_CHECKS[f.kind](f, value, got, xml, where)
+
+
+def assert_read_matches(model: Any, dumped: dict[str, Any], *, xml: bool = False) -> None:
     """What .NET read (``dumped``, neutral) from shopapi's bytes for ``model`` is ``model``.
 
     A date with an offset comes back as a local date of the same instant: .NET keeps no
@@ -247,25 +378,5 @@ def assert_read_matches(model: Any, dumped: dict[str, Any]) -> None:
     """
     cls: type = type(model)
     for f in json_order(cls):
-        value, got = getattr(model, f.name), dumped[f.wire]
         where = f"{type(model).__name__}.{f.wire}"
-        if f.kind is Kind.STR:
-            assert (None if got is None else unb64(got)) == value, where
-        elif f.kind in (Kind.INT, Kind.BOOL):
-            assert got == value, where
-        elif f.kind is Kind.TIMESTAMP:
-            if value is None:
-                assert got is None, where
-                continue
-            assert got is not None, where
-            assert got["kind"] == kind_of(value), where
-            if got["kind"] == "Local":
-                assert got["utc_ticks"] == utc_ticks(value), where
-            else:
-                assert got["ticks"] == wall_ticks(value), where
-        else:
-            assert f.enum is not None
-            if isinstance(value, str):
-                assert got["name"] == value, where
-            else:
-                assert got["value"] == int(value), where
+        _read(f, getattr(model, f.name), dumped[f.wire], xml, where)

@@ -1,17 +1,29 @@
-"""Models as a shopapi user builds them, valid for the format they are sent in."""
+"""Models as a shopapi user builds them, valid for the format they are sent in.
+
+The values of each kind come from :data:`CLIENT_STRATEGIES`, a table keyed by kind (a
+test checks that every kind has a row).
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Final, Literal
 
 from hypothesis import strategies as st
 
 from conformance.codegen import enum_members
 from shopapi._wire.fields import Kind, WireField, json_order
 from shopapi._wire.timestamps import PLUS_ZERO, Timestamp
-from tests.conformance.neutral import MAX_TICKS, hostile_texts, int32s, tick_counts
+from tests.conformance.neutral import (
+    MAX_TICKS,
+    hostile_texts,
+    int32s,
+    neutral_decimals,
+    tick_counts,
+)
 
 Format = Literal["json", "xml"]
 _EPOCH = datetime(1, 1, 1)
@@ -45,22 +57,44 @@ def _enum_values(enum_cls: type[enum.IntEnum], fmt: Format) -> st.SearchStrategy
     return st.one_of(members, st.sampled_from(sorted(enum_members(enum_cls).values())))
 
 
-def _value(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
-    value: st.SearchStrategy[Any]
-    if f.kind is Kind.STR:
-        # Every character but lone surrogates, in both formats: XML sends the ones XML 1.0
-        # forbids as character references.
-        value = hostile_texts(80 if f.max_length is None else 40)
-    elif f.kind is Kind.INT:
-        value = int32s()
-    elif f.kind is Kind.BOOL:
-        value = st.booleans()
-    elif f.kind is Kind.TIMESTAMP:
-        value = timestamps()
-    else:
-        assert f.enum is not None
-        return _enum_values(f.enum, fmt)
+def decimals() -> st.SearchStrategy[Decimal]:
+    """Decimals .NET can hold, as a user writes them: any scale, negative zeros, and
+    exponents (``Decimal("1E+2")`` is sent as ``100``)."""
+    return st.one_of(
+        neutral_decimals().map(Decimal),
+        st.sampled_from(["1E+2", "-0E+3", "0E-28", "12.50", "-0.00"]).map(Decimal),
+    )
+
+
+def _nullable(f: WireField, value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), value) if f.nullable else value
+
+
+def _list(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
+    assert f.item is not None
+    return _nullable(f, st.lists(_value(f.item, fmt), max_size=4).map(tuple))
+
+
+#: Kind -> a field's values for a format.
+CLIENT_STRATEGIES: Final[Mapping[Kind, Callable[[WireField, Format], st.SearchStrategy[Any]]]] = {
+    # Every character but lone surrogates, in both formats: XML sends the ones XML 1.0
+    # forbids as character references.
+    Kind.STR: lambda f, fmt: _nullable(f, hostile_texts(80 if f.max_length is None else 40)),
+    Kind.INT: lambda f, fmt: _nullable(f, int32s()),
+    Kind.BOOL: lambda f, fmt: _nullable(f, st.booleans()),
+    Kind.TIMESTAMP: lambda f, fmt: _nullable(f, timestamps()),
+    Kind.DECIMAL: lambda f, fmt: _nullable(f, decimals()),
+    Kind.ENUM: lambda f, fmt: _enum_values(f.enum, fmt),  # type: ignore[arg-type]
+    Kind.MODEL: lambda f, fmt: _nullable(
+        f,
+        st.deferred(lambda: client_models(f.model, fmt)),  # type: ignore[arg-type]
+    ),
+    Kind.LIST: _list,
+}
+
+
+def _value(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
+    return CLIENT_STRATEGIES[f.kind](f, fmt)
 
 
 def client_models(cls: type, fmt: Format) -> st.SearchStrategy[Any]:

@@ -158,3 +158,34 @@ def test_server_start_gives_up_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path:
     built = harness.Built(tmp_path / "Tool.exe", tmp_path / "Server.exe", "")
     with pytest.raises(harness.ConformanceSetupError, match="3 attempts"):
         harness.DotnetServer(built, username="u", password="p", attempts=3).start(timeout=5)
+
+
+def test_nested_and_list_types_come_first_in_dependency_order() -> None:
+    """Any model types generate: the classes their fields nest (a model, a list's model
+    member) come before them, bases before derived classes, each once."""
+    from conformance.probes import ProbeAddress, ProbeOrder, ProbeOrderChanges, ProbeOrderRow
+
+    chain = codegen.model_chain([ProbeOrderChanges])
+    assert chain == [ProbeAddress, ProbeOrderRow, ProbeOrder, ProbeOrderChanges]
+    source = codegen.generate([ProbeOrderChanges], namespace="X")
+    for line in (
+        "public decimal ExchangeRate { get; set; }",
+        "public decimal? Discount { get; set; }",
+        "public ProbeAddress BillToAddress { get; set; }",
+        "public List<ProbeOrderRow> OrderRows { get; set; }",
+        "public List<int> Children { get; set; }",
+        "public List<string> ShipperTrackingUrl { get; set; }",
+        "public List<decimal> Prices { get; set; }",
+        "public List<bool> Flags { get; set; }",
+        "public List<DateTime> Dates { get; set; }",
+        "public class ProbeOrderChanges : ProbeOrder",
+    ):
+        assert line in source
+    assert source.count("public class ProbeAddress") == 1
+    assert "using System.Collections.Generic;" in source
+
+
+def test_the_conformance_build_covers_the_resources_and_the_probes() -> None:
+    from conformance.probes import PROBE_TYPES
+
+    assert codegen.CONFORMANCE_TYPES == codegen.MODEL_TYPES + PROBE_TYPES

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.codegen import MODEL_TYPES
+from conformance.codegen import CONFORMANCE_TYPES
 from conformance.harness import SerializerTool
 from shopapi import JsonCodec, ValidationError, XmlCodec
-from shopapi._wire.fields import json_order
+from shopapi._wire.fields import Kind, json_order
 from tests.conformance.neutral import (
     assert_decoded_matches,
     assert_read_matches,
@@ -53,7 +53,7 @@ def batches(cls: type) -> st.SearchStrategy[list[dict[str, Any]]]:
 
 
 @pytest.mark.parametrize("newline", NEWLINES, ids=["crlf", "lf"])
-@pytest.mark.parametrize("cls", MODEL_TYPES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", CONFORMANCE_TYPES, ids=lambda c: c.__name__)
 def test_dotnet_writes_shopapi_reads_and_writes_the_same_bytes(
     tool: SerializerTool, cls: type, newline: str
 ) -> None:
@@ -85,7 +85,7 @@ def test_dotnet_writes_shopapi_reads_and_writes_the_same_bytes(
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize("cls", MODEL_TYPES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", CONFORMANCE_TYPES, ids=lambda c: c.__name__)
 def test_shopapi_writes_dotnet_reads_the_same_values(
     tool: SerializerTool, cls: type, fmt: str
 ) -> None:
@@ -105,13 +105,13 @@ def test_shopapi_writes_dotnet_reads_the_same_values(
         bodies = [codec.encode(m) for m in models]
         for model, read in zip(models, tool.read(cls.__name__, fmt, bodies), strict=True):  # type: ignore[arg-type]
             assert "value" in read, read.get("error")
-            assert_read_matches(model, read["value"])
+            assert_read_matches(model, read["value"], xml=fmt == "xml")
 
     check()
 
 
 @pytest.mark.parametrize("newline", NEWLINES, ids=["crlf", "lf"])
-@pytest.mark.parametrize("cls", MODEL_TYPES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", CONFORMANCE_TYPES, ids=lambda c: c.__name__)
 def test_json_to_xml_and_back_as_dotnet_converts(
     tool: SerializerTool, cls: type, newline: str
 ) -> None:
@@ -153,9 +153,16 @@ def test_json_to_xml_and_back_as_dotnet_converts(
 def assert_converted_alike(
     ours: bytes, dotnet: bytes, codec: JsonCodec | XmlCodec, neutral: dict[str, Any], cls: type
 ) -> None:
-    """The same bytes, but where .NET normalised a local time in the skipped hour."""
+    """The same bytes, but where .NET normalised a local time in the skipped hour, or (XML
+    to JSON) made an empty list of a null one.
+
+    XmlSerializer writes nothing for a null list and reads nothing as an empty list, so
+    .NET's own XML to JSON turns ``null`` into ``[]``; shopapi reads nothing as ``None``,
+    which keeps an XML body it reads and writes back unchanged (the first test).
+    """
     gaps = dst_gap_wires(neutral, cls)
-    if not gaps:
+    to_json = isinstance(codec, JsonCodec)
+    if not gaps and (not to_json or ours == dotnet):
         assert ours == dotnet
         return
     mine: Any = codec.decode(ours, cls)
@@ -165,5 +172,7 @@ def assert_converted_alike(
         if f.wire in gaps:
             assert a == b, f.wire  # the same instant ...
             assert str(a) != str(b), f.wire  # ... in another text
+        elif to_json and f.kind is Kind.LIST and a is None:
+            assert b == (), f.wire
         else:
             assert (a, str(a)) == (b, str(b)), f.wire
