@@ -446,9 +446,8 @@ class _Slots:
 
     Entering and leaving are plain methods returning awaitables, not coroutines: in the
     usual case (no adaptive limit, a pool slot free) entering awaits only the
-    semaphore's own ``acquire`` and leaving nothing, which keeps the hot path as cheap
-    as the inline code it replaced (measured: 1.6 us against 0.5 us per attempt as
-    coroutines).
+    semaphore's own ``acquire`` and leaving nothing (measured per attempt: 1.0 us,
+    against 1.6 us as coroutines and 0.4 us for the inline code this replaced).
     """
 
     __slots__ = ("_call", "_gate", "_limiter", "_ticket", "outcome")
