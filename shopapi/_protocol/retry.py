@@ -1,36 +1,50 @@
-"""When to try again: the policy, the pure decision, and the client's retry budget.
+"""When to try again: the policy, the pure decisions, and the client's retry budget.
 
 Nothing here awaits or touches the network. :func:`decide` is given what happened (a
 status and its headers, or a transport error), which attempt it was and how much time
-is left, and answers :class:`Retry` (wait this long) or :class:`Stop` (and why). The
-session only sequences it.
+is left, and answers :class:`Retry` (wait this long) or :class:`Stop` (and why).
+:class:`CallState` holds one call's side of it (an h11-style state machine fed with the
+clock's readings and each attempt's outcome): the deadline, each attempt's timeout,
+whether a shared wait fits, the retry budget, the attempt count and the log lines. The
+session only sequences it: wait, take the slots, send, tell the state, do what it says.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._config import non_negative, optional_positive, positive_int
 from .._exceptions import (
+    ApiError,
     ConfigurationError,
     ConnectError,
+    DecodeError,
     RequestTimeoutError,
     ShopApiError,
     TransportError,
 )
 
+if TYPE_CHECKING:
+    from .requests import Request
+
 __all__ = [
     "RETRYABLE_STATUSES",
+    "CallState",
+    "GiveUp",
     "Retry",
     "RetryBudget",
     "RetryPolicy",
     "Stop",
+    "TryAgain",
     "decide",
     "parse_retry_after",
 ]
@@ -286,3 +300,216 @@ class RetryBudget:
         """Record a success: a retried success returns its cost, a first try refunds 1."""
         if self._level < self._capacity:  # full (or disabled, at 0 of 0): nothing to do
             self._level = min(self._capacity, self._level + (self._retry_cost if retried else 1))
+
+
+@attrs.frozen
+class TryAgain:
+    """A :class:`CallState` decision: send again after ``wait`` seconds.
+
+    Attributes:
+        wait: Seconds to sleep before the next attempt.
+        pause: Seconds every request of the client waits from now (a 429's
+            ``Retry-After``, when ``Limits.pause_on_429``), or ``None``.
+    """
+
+    wait: float
+    pause: float | None = None
+
+
+@attrs.frozen
+class GiveUp:
+    """A :class:`CallState` decision: the call fails with ``error`` (attempts set)."""
+
+    error: ShopApiError
+
+
+class CallState:
+    """One call's retries, decided without an event loop (the session only sequences).
+
+    Fed the clock's readings (``now``, in the session's clock: ``loop.time()``) and each
+    attempt's outcome, it decides everything about the retries: the deadline and each
+    attempt's timeout, whether a shared wait (the 429 pause, the rate limit) fits in the
+    time left, what a failure means (:class:`TryAgain` or :class:`GiveUp`, and whether
+    the whole client pauses), spending and refunding the client's retry budget, the
+    attempt count on errors, and the words and levels of the log lines. A 2xx whose
+    body does not read is never retried (:meth:`undecodable`).
+
+    The protocol, per attempt: :meth:`start_attempt` (after the waits and the slots),
+    then :meth:`succeeded` or :meth:`failed`.
+
+    Args:
+        policy: The client's retry policy.
+        budget: The client's retry budget, shared by its calls.
+        request: The request: its method, URL and path for errors and logs, and
+            whether it is idempotent.
+        now: The clock's reading when the call starts; the deadline counts from it.
+        timeout: Seconds per attempt (the deadline, if any, shrinks it).
+        pause_on_429: Whether a 429's ``Retry-After`` pauses every request of the client.
+        jitter: Draws a number in ``[0, 1]`` per retry (full jitter); injectable for tests.
+    """
+
+    __slots__ = (
+        "_budget",
+        "_jitter",
+        "_pause_on_429",
+        "_policy",
+        "_request",
+        "_timeout",
+        "attempts",
+        "deadline",
+    )
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        budget: RetryBudget,
+        request: Request,
+        *,
+        now: float,
+        timeout: float,
+        pause_on_429: bool = True,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._policy = policy
+        self._budget = budget
+        self._request = request
+        self._timeout = timeout
+        self._pause_on_429 = pause_on_429
+        self._jitter = jitter
+        #: Attempts started (sent) so far.
+        self.attempts = 0
+        #: When the call must have ended, in the clock of ``now``; ``None``: never.
+        self.deadline = None if policy.deadline is None else now + policy.deadline
+
+    def time_left(self, now: float) -> float:
+        """Seconds before the deadline (``inf`` without one; negative once passed)."""
+        return math.inf if self.deadline is None else self.deadline - now
+
+    def fits(self, wait: float, now: float) -> bool:
+        """Whether a shared wait of ``wait`` seconds ends before the deadline.
+
+        A pause or a rate-limit wait that would outlast the call's deadline fails the
+        call at once instead of carrying it past it (``TokenBucket.acquire_within`` is
+        given :meth:`time_left` and applies the same rule).
+        """
+        return wait < self.time_left(now)
+
+    def deadline_passed(self) -> RequestTimeoutError:
+        """The error a call fails with when its deadline passes before it ends."""
+        return RequestTimeoutError(
+            f"deadline of {self._policy.deadline:g}s passed",
+            method=self._request.method,
+            url=self._request.url,
+            attempts=self.attempts,
+        )
+
+    def start_attempt(self, now: float) -> float | None:
+        """Count an attempt about to be sent; return its timeout in seconds, or ``None``
+        when the deadline has passed (send nothing: fail with :meth:`deadline_passed`).
+
+        Called once the waits and slots are behind it: waiting for them is not part of
+        the attempt, so only the deadline, never the attempt's timeout, bounds them.
+        """
+        if self.deadline is None:
+            self.attempts += 1
+            return self._timeout
+        left = self.deadline - now
+        if left <= 0:
+            return None
+        self.attempts += 1
+        return min(self._timeout, left)
+
+    def succeeded(self, status: int) -> None:
+        """A 2xx arrived: refund the budget (a retried success its cost, else 1)."""
+        if logger.isEnabledFor(logging.DEBUG):
+            request = self._request
+            logger.debug(
+                "%s %s -> %d (attempt %d)", request.method, request.path, status, self.attempts
+            )
+        self._budget.refund(retried=self.attempts > 1)
+
+    def undecodable(self, error: DecodeError, status: int) -> GiveUp:
+        """A 2xx whose body does not read: never retried, since the server said it
+        succeeded and the request may well have taken effect. Gives up with ``error``,
+        noted with the answer it was in."""
+        request = self._request
+        error.add_note(
+            f"shopapi: in the {status} answer to {request.method} {request.url} "
+            f"(attempt {self.attempts})"
+        )
+        return GiveUp(error)
+
+    def failed(
+        self, error: ShopApiError, now: float, headers: Mapping[str, str] | None = None
+    ) -> TryAgain | GiveUp:
+        """What the attempt's failure means: try again (after how long, pausing the
+        client or not), or give up with ``error``.
+
+        Args:
+            error: An :class:`ApiError` for an error answer, or the
+                :class:`TransportError` of an attempt that got none.
+            now: The clock's reading.
+            headers: The error answer's headers, as received (for ``Retry-After``).
+        """
+        request = self._request
+        attempts = self.attempts
+        status = error.status if isinstance(error, ApiError) else None
+        decision = decide(
+            self._policy,
+            attempt=attempts,
+            status=status,
+            headers=headers,
+            error=error if status is None else None,
+            time_left=None if self.deadline is None else self.deadline - now,
+            jitter=self._jitter(),
+            idempotent=request.idempotent,
+        )
+        outcome = status if status is not None else type(error).__name__
+        if not isinstance(decision, Retry):
+            logger.debug(
+                "%s %s -> %s (attempt %d, giving up: %s)",
+                request.method,
+                request.path,
+                outcome,
+                attempts,
+                decision.reason,
+            )
+            _set_attempts(error, attempts)
+            return GiveUp(error)
+        if not self._budget.try_spend(error if isinstance(error, TransportError) else None):
+            logger.info(
+                "%s %s -> %s (attempt %d): retry budget exhausted, failing fast",
+                request.method,
+                request.path,
+                outcome,
+                attempts,
+            )
+            _set_attempts(error, attempts)
+            error.add_note("shopapi: the client's retry budget is exhausted; not retried")
+            return GiveUp(error)
+        logger.debug(
+            "%s %s -> %s (attempt %d, retry in %.3fs)",
+            request.method,
+            request.path,
+            outcome,
+            attempts,
+            decision.wait,
+        )
+        logger.info(
+            "retrying %s %s after %s in %.3fs (attempt %d of %d)",
+            request.method,
+            request.path,
+            decision.reason,
+            decision.wait,
+            attempts + 1,
+            self._policy.max_attempts,
+        )
+        pause = None
+        if status == 429 and decision.retry_after and self._pause_on_429:
+            pause = decision.retry_after
+        return TryAgain(decision.wait, pause)
+
+
+def _set_attempts(error: ShopApiError, attempts: int) -> None:
+    if isinstance(error, (ApiError, TransportError)):
+        error.attempts = attempts

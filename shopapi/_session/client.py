@@ -1,23 +1,23 @@
 """The async client: sequences the pure pieces over one aiohttp session.
 
 The session (this module) decides nothing itself: requests are built and answers read
-by :mod:`shopapi._protocol.requests`, retries are decided by
-:func:`shopapi._protocol.retry.decide`, and aiohttp is spoken to (and its errors
-translated) only in :mod:`shopapi._session.transport`.
+by :mod:`shopapi._protocol.requests`, every retry decision (deadline, attempt timeouts,
+budget, 429 pauses, log lines) is :class:`shopapi._protocol.retry.CallState`'s, and
+aiohttp is spoken to (and its errors translated) only in
+:mod:`shopapi._session.transport`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import logging
-import random
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     Awaitable,
     Callable,
     Coroutine,
+    Generator,
     Iterable,
     Mapping,
     Sequence,
@@ -35,8 +35,6 @@ from .._exceptions import (
     ApiError,
     ConfigurationError,
     DecodeError,
-    RequestTimeoutError,
-    ShopApiError,
     TransportError,
 )
 from .._protocol.adaptive import DEFAULT_MAX_CONCURRENCY, AdaptiveGate, AdaptiveLimit
@@ -57,7 +55,7 @@ from .._protocol.requests import (
     normalize_base_url,
     read_answer,
 )
-from .._protocol.retry import Retry, RetryBudget, RetryPolicy, decide
+from .._protocol.retry import CallState, GiveUp, RetryBudget, RetryPolicy
 from .._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
@@ -71,7 +69,6 @@ from .transport import RawResponse, UrlBuilder, send
 __all__ = ["Limits", "ShopApiClient"]
 
 T = TypeVar("T")
-logger = logging.getLogger("shopapi")
 
 DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
 #: Connections in the pool of the client's own session (at least max_concurrency).
@@ -200,12 +197,13 @@ class ShopApiClient:
             else None
         )
         # Requests in flight are bounded by max_concurrency and by the connection pool:
-        # see _call for why a request never waits for the pool inside aiohttp.
+        # see _Slots for why a request never waits for the pool inside aiohttp.
         slots = [n for n in (self._limits.max_concurrency, self._pool_size(session)) if n]
         self._gate = asyncio.Semaphore(min(slots)) if slots else None
+        # Attempt timeouts by seconds: without a deadline every attempt gets the same
+        # one, made once, not per call.
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        # Without a deadline every attempt gets the same timeout: made once, not per call.
-        self._attempt_timeout = self._client_timeout(self._timeout)
+        self._client_timeout(self._timeout)
         # Shared, read-only request headers (one per codec) -> all headers to send.
         self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
         self.message_conversations = MessageConversations(self)
@@ -321,35 +319,18 @@ class ShopApiClient:
                 self._timeouts[seconds] = timeout
         return timeout
 
-    def _deadline_passed(self, request: Request, attempts: int) -> RequestTimeoutError:
-        return RequestTimeoutError(
-            f"deadline of {self._retry.deadline:g}s passed",
-            method=request.method,
-            url=request.url,
-            attempts=attempts,
-        )
-
-    async def _wait_within(self, left: float, request: Request, attempts: int) -> None:
-        """Wait out the shared pause and the rate limit, or fail at once if they would
-        outlast the ``left`` seconds of the call's deadline."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + left
-        if self._pause.remaining() >= left:
-            raise self._deadline_passed(request, attempts)
-        if self._pause.remaining() > 0:
+    async def _wait_for_limits(self, call: CallState, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait out the client-wide pause, then the rate limit; fail the call at once
+        when either would outlast its deadline."""
+        pause = self._pause.remaining()
+        if pause > 0:
+            if not call.fits(pause, loop.time()):
+                raise call.deadline_passed()
             await self._pause.wait()
-        if self._bucket is not None and not await self._bucket.acquire_within(end - loop.time()):
-            raise self._deadline_passed(request, attempts)
-
-    async def _acquire_within(
-        self, gate: asyncio.Semaphore, left: float, request: Request, attempt: int
-    ) -> None:
-        """Wait for a slot, or fail the call when the deadline passes first."""
-        try:
-            async with asyncio.timeout(max(left, 0.0)):
-                await gate.acquire()
-        except TimeoutError:
-            raise self._deadline_passed(request, attempt - 1) from None
+        if self._bucket is not None and not await self._bucket.acquire_within(
+            call.time_left(loop.time())
+        ):
+            raise call.deadline_passed()
 
     def _merge_headers(self, request_headers: Mapping[str, str]) -> Mapping[str, str]:
         """Every header of a request: the client's, the request's and the credentials.
@@ -378,8 +359,10 @@ class ShopApiClient:
     ) -> Any:
         """Send ``request`` under the limits and the retry policy; return the model.
 
-        With ``limiter`` (a bulk job's adaptive limit), each attempt also waits for one
-        of its slots, and tells it how the attempt went.
+        Every decision is :class:`~shopapi._protocol.retry.CallState`'s; this loop only
+        sequences it: wait for the shared limits, take the slots, send, tell the state
+        what came back, and do what it says. With ``limiter`` (a bulk job's adaptive
+        limit), each attempt also holds one of its slots and tells it how it went.
         """
         session = self._session if self._session is not None else self._get_session()
         loop = asyncio.get_running_loop()
@@ -391,173 +374,160 @@ class ShopApiClient:
         else:
             headers = self._merge_headers(request.headers)
         url = self._url(request.path)
-        policy = self._retry
-        gate = self._gate
-        deadline = None if policy.deadline is None else loop.time() + policy.deadline
-        attempt = 0
+        call = CallState(
+            self._retry,
+            self._budget,
+            request,
+            now=loop.time(),
+            timeout=self._timeout,
+            pause_on_429=self._limits.pause_on_429,
+        )
         while True:
-            attempt += 1
-            if deadline is None:
-                client_timeout = self._attempt_timeout
-                if self._pause.paused and self._pause.remaining() > 0:
-                    await self._pause.wait()
-                if self._bucket is not None:
-                    await self._bucket.acquire()
-            else:
-                # The deadline bounds the whole call, the shared waits included: a pause
-                # or a rate-limit wait that would outlive it fails the call at once.
-                await self._wait_within(deadline - loop.time(), request, attempt - 1)
-            failure: ShopApiError
-            raw: RawResponse | None = None
-            # A bulk job's adaptive slot first, then a pool slot, so that aiohttp never
-            # queues for a pooled connection under the attempt's timeout: waiting for
-            # either is not part of the attempt and spends no retry budget; only the
-            # deadline bounds it. The send coroutine is made only once both are held, so
-            # a call cancelled while waiting leaves no coroutine unawaited, and a slot
-            # taken is given back whatever ends the wait.
-            if limiter is not None:
-                ticket = await limiter.acquire()
-            try:
-                if gate is not None:
-                    if deadline is not None and gate.locked():
-                        await self._acquire_within(gate, deadline - loop.time(), request, attempt)
-                    else:
-                        await gate.acquire()
-            except BaseException:
-                if limiter is not None:
-                    limiter.release(ticket)
-                raise
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    if gate is not None:
-                        gate.release()
-                    if limiter is not None:
-                        limiter.release(ticket)
-                    raise self._deadline_passed(request, attempt - 1)
-                client_timeout = self._client_timeout(min(self._timeout, left))
-            try:
-                raw = await send(
-                    session,
-                    request,
-                    url=url,
-                    headers=headers,
-                    client_timeout=client_timeout,
-                    max_size=self._max_response_size,
-                    ssl=self._ssl,
-                )
-            except TransportError as exc:
-                failure = exc
-            except BaseException:
-                if limiter is not None:
-                    limiter.release(ticket)
-                raise
-            finally:
-                if gate is not None:
-                    gate.release()
-            if limiter is not None:
-                if raw is not None:
-                    limiter.release(ticket, status=raw.status)
-                else:
-                    limiter.release(ticket, error=failure)
-            status = None
-            response_headers: Mapping[str, str] | None = None
-            if raw is not None:
-                status, response_headers = raw.status, raw.headers
-                if 200 <= status < 300:
-                    if logger.isEnabledFor(logging.DEBUG):
-                        logger.debug(
-                            "%s %s -> %d (attempt %d)",
-                            request.method,
-                            request.path,
-                            status,
-                            attempt,
-                        )
-                    self._budget.refund(retried=attempt > 1)
-                    try:
-                        return read_answer(
-                            request,
-                            status,
-                            response_headers,
-                            raw.body,
-                            codec=self._codec,
-                            registry=self._registry,
-                            expect=expect,
-                            check=check,
-                            attempts=attempt,
-                        )
-                    except DecodeError as exc:
-                        # Not retried: the server said it succeeded, so the request
-                        # itself may well have taken effect.
-                        exc.add_note(
-                            f"shopapi: in the {status} answer to {request.method} "
-                            f"{request.url} (attempt {attempt})"
-                        )
-                        raise
-                failure = api_error(request, status, response_headers, raw.body, attempts=attempt)
-                if raw.truncated:
-                    failure.add_note(
-                        f"shopapi: the error body was cut at {len(raw.body)} bytes "
-                        "(ApiError.body keeps at most 64 KiB)"
+            if self._bucket is not None or self._pause.paused:
+                await self._wait_for_limits(call, loop)
+            outcome: RawResponse | TransportError
+            slots = _Slots(limiter, self._gate, call)
+            async with slots:
+                timeout = call.start_attempt(loop.time())
+                if timeout is None:
+                    raise call.deadline_passed()
+                try:
+                    outcome = await send(
+                        session,
+                        request,
+                        url=url,
+                        headers=headers,
+                        client_timeout=self._client_timeout(timeout),
+                        max_size=self._max_response_size,
+                        ssl=self._ssl,
                     )
-            decision = decide(
-                policy,
-                attempt=attempt,
-                status=status,
-                headers=response_headers,
-                error=failure if status is None else None,
-                time_left=None if deadline is None else deadline - loop.time(),
-                jitter=random.random(),
-                idempotent=request.idempotent,
-            )
-            outcome = status if status is not None else type(failure).__name__
-            if not isinstance(decision, Retry):
-                logger.debug(
-                    "%s %s -> %s (attempt %d, giving up: %s)",
-                    request.method,
-                    request.path,
-                    outcome,
-                    attempt,
-                    decision.reason,
-                )
-                _set_attempts(failure, attempt)
-                raise failure
-            if not self._budget.try_spend(failure if isinstance(failure, TransportError) else None):
-                logger.info(
-                    "%s %s -> %s (attempt %d): retry budget exhausted, failing fast",
-                    request.method,
-                    request.path,
-                    outcome,
-                    attempt,
-                )
-                _set_attempts(failure, attempt)
-                failure.add_note("shopapi: the client's retry budget is exhausted; not retried")
-                raise failure
-            if status == 429 and decision.retry_after and self._limits.pause_on_429:
-                self._pause.pause_for(decision.retry_after)
-            logger.debug(
-                "%s %s -> %s (attempt %d, retry in %.3fs)",
-                request.method,
-                request.path,
-                outcome,
-                attempt,
-                decision.wait,
-            )
-            logger.info(
-                "retrying %s %s after %s in %.3fs (attempt %d of %d)",
-                request.method,
-                request.path,
-                decision.reason,
-                decision.wait,
-                attempt + 1,
-                policy.max_attempts,
-            )
+                except TransportError as exc:
+                    outcome = exc
+                slots.outcome = outcome
+            if isinstance(outcome, TransportError):
+                decision = call.failed(outcome, loop.time())
+            elif 200 <= outcome.status < 300:
+                call.succeeded(outcome.status)
+                try:
+                    return read_answer(
+                        request,
+                        outcome.status,
+                        outcome.headers,
+                        outcome.body,
+                        codec=self._codec,
+                        registry=self._registry,
+                        expect=expect,
+                        check=check,
+                        attempts=call.attempts,
+                    )
+                except DecodeError as exc:
+                    decision = call.undecodable(exc, outcome.status)
+            else:
+                error = _answer_error(request, outcome, call.attempts)
+                decision = call.failed(error, loop.time(), outcome.headers)
+            if isinstance(decision, GiveUp):
+                raise decision.error
+            if decision.pause is not None:
+                self._pause.pause_for(decision.pause)
             await asyncio.sleep(decision.wait)
 
 
-def _set_attempts(error: ShopApiError, attempts: int) -> None:
-    if isinstance(error, (ApiError, TransportError)):
-        error.attempts = attempts
+class _Slots:
+    """The slots one attempt holds while it is sent: a bulk job's adaptive slot first,
+    then a connection-pool slot (``gate``), both given back on every path.
+
+    Holding a pool slot before sending means aiohttp never queues for a pooled
+    connection under the attempt's timeout: waiting for either slot is not part of the
+    attempt and spends no retry budget; only the deadline bounds it. The send coroutine
+    is made only inside the block, once both are held, so a call cancelled while waiting
+    leaves no coroutine unawaited. On leaving, the adaptive limit is told the
+    ``outcome`` (the answer's status or the transport error), or nothing when the block
+    raised (cancellation, the deadline).
+
+    Entering and leaving are plain methods returning awaitables, not coroutines: in the
+    usual case (no adaptive limit, a pool slot free) entering awaits only the
+    semaphore's own ``acquire`` and leaving nothing (measured per attempt: 1.0 us,
+    against 1.6 us as coroutines and 0.4 us for the inline code this replaced).
+    """
+
+    __slots__ = ("_call", "_gate", "_limiter", "_ticket", "outcome")
+
+    def __init__(
+        self, limiter: AdaptiveGate | None, gate: asyncio.Semaphore | None, call: CallState
+    ) -> None:
+        self._limiter = limiter
+        self._gate = gate
+        self._call = call
+        self.outcome: RawResponse | TransportError | None = None
+
+    def __aenter__(self) -> Awaitable[object]:
+        gate = self._gate
+        if self._limiter is None and (gate is None or not gate.locked()):
+            # Nothing to give back if this is cancelled: no slot is held before it ends.
+            return _DONE if gate is None else gate.acquire()
+        return self._wait()
+
+    async def _wait(self) -> None:
+        limiter, gate = self._limiter, self._gate
+        if limiter is not None:
+            self._ticket = await limiter.acquire()
+        if gate is not None:
+            try:
+                if not gate.locked():
+                    await gate.acquire()
+                else:
+                    async with asyncio.timeout_at(self._call.deadline):
+                        await gate.acquire()
+            except TimeoutError:
+                if limiter is not None:
+                    limiter.release(self._ticket)
+                raise self._call.deadline_passed() from None
+            except BaseException:
+                if limiter is not None:
+                    limiter.release(self._ticket)
+                raise
+
+    def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Awaitable[None]:
+        if self._gate is not None:
+            self._gate.release()
+        limiter = self._limiter
+        if limiter is not None:
+            outcome = self.outcome
+            if exc_type is not None or outcome is None:
+                limiter.release(self._ticket)
+            elif isinstance(outcome, TransportError):
+                limiter.release(self._ticket, error=outcome)
+            else:
+                limiter.release(self._ticket, status=outcome.status)
+        return _DONE
+
+
+class _Done:
+    """An awaitable that is already done: awaiting it returns ``None`` at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
+
+
+_DONE = _Done()
+
+
+def _answer_error(request: Request, raw: RawResponse, attempts: int) -> ApiError:
+    """The typed error for an error answer, saying so when its body was cut."""
+    error = api_error(request, raw.status, raw.headers, raw.body, attempts=attempts)
+    if raw.truncated:
+        error.add_note(
+            f"shopapi: the error body was cut at {len(raw.body)} bytes "
+            "(ApiError.body keeps at most 64 KiB)"
+        )
+    return error
 
 
 async def _walk_pages(
