@@ -416,15 +416,15 @@ def build_request(
         found = type(body).__name__
         raise ValidationError([FieldError("<body>", f"expected {model.__name__}, got {found}")])
     errors = [] if is_valid(body) else field_errors(body)
-    for field, at, wire, label in plan.body_keys:
-        value = getattr(body, field)
-        if value is not None and value != path[at]:
-            errors.append(FieldError(wire, f"is {value!r} but the URL names {label} {path[at]}"))
     if plan.insert is not None:
         field, wire, noun = plan.insert
         value = getattr(body, field)
         if value != 0:
             errors.append(FieldError(wire, f"is {value!r}; a new {noun} must have {wire} 0"))
+    for field, at, wire, label in plan.body_keys:
+        value = getattr(body, field)
+        if value is not None and value != path[at]:
+            errors.append(FieldError(wire, f"is {value!r} but the URL names {label} {path[at]}"))
     if errors:
         raise ValidationError(errors, type_name=model.__name__)
     return Request(

@@ -17,6 +17,8 @@ from .spec import Endpoint, PathParam, Resource, Role
 if TYPE_CHECKING:
     from .._bulk import UpdateResult
 
+__all__ = ["RESOURCE", "ProductGroupBasicInfo", "ShopGroup", "ShopGroupChanges", "ShopGroups"]
+
 _NAME = WireSpec("Name", Kind.STR, required=True, max_length=50)
 
 
