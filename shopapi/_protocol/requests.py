@@ -15,6 +15,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlsplit
@@ -226,6 +227,16 @@ class _Plan(NamedTuple):
     insert: tuple[str, str, str] | None
     #: (field, index of its path parameter, label) for the answer, innermost first.
     answer_keys: tuple[tuple[str, int, str], ...]
+    #: Whether it has a query at all (filters or paging).
+    queried: bool
+    #: The literal text after each placeholder (``pieces[1:]``).
+    after: tuple[str, ...]
+    #: The answer's key fields, in template order, and whether they are exactly the
+    #: path parameters in order (then the path itself is what they must equal).
+    answer_get: Callable[[Any], Any] | None
+    answer_is_path: bool
+    #: ``str.format`` template of a path whose parameters are all ids, else ``None``.
+    int_template: str | None
 
 
 _PLANS: dict[int, tuple[Endpoint, _Plan]] = {}
@@ -253,7 +264,25 @@ def _plan(endpoint: Endpoint) -> _Plan:
         (key.field, index[key.param], endpoint.params[index[key.param]].label)
         for key in reversed(endpoint.keys)
     )
-    plan = _Plan(pieces, endpoint.params, tuple(body_keys), insert, answer_keys)
+    queried = endpoint.paging is not None or bool(endpoint.query)
+    ordered = sorted(endpoint.keys, key=lambda k: index[k.param])
+    fields = [key.field for key in ordered]
+    getter = attrgetter(*fields) if fields else None
+    is_path = len(fields) > 1 and [index[k.param] for k in ordered] == list(range(len(index)))
+    plan = _Plan(
+        pieces,
+        endpoint.params,
+        tuple(body_keys),
+        insert,
+        answer_keys,
+        queried,
+        pieces[1:],
+        getter,
+        is_path,
+        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces)
+        if all(p.type is int for p in endpoint.params)
+        else None,
+    )
     _PLANS[id(endpoint)] = (endpoint, plan)
     return plan
 
@@ -285,8 +314,18 @@ def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
         ValidationError: A value is not of its parameter's type (naming its wire name).
         ConfigurationError: Not one value per parameter.
     """
-    plan = _plan(endpoint)
+    return _render_path(endpoint, _plan(endpoint), path)
+
+
+def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str:
     params = plan.params
+    template = plan.int_template
+    if template is not None and len(path) == len(params):
+        for value in path:  # the usual case: ids only, each a plain int in range
+            if type(value) is not int or not 0 <= value <= INT32_MAX:
+                break
+        else:
+            return template.format(*path)
     if len(path) != len(params):
         raise ConfigurationError(
             f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
@@ -294,14 +333,13 @@ def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
         )
     pieces = plan.pieces
     out = pieces[0]
-    for i, value in enumerate(path):
-        param = params[i]
+    for param, value, piece in zip(params, path, plan.after, strict=True):
         if param.type is int:
             if type(value) is not int or not 0 <= value <= INT32_MAX:
                 value = check_id(param.wire, value)
-            out = f"{out}{value}{pieces[i + 1]}"
+            out = f"{out}{value}{piece}"
         else:
-            out = f"{out}{_code(param, value)}{pieces[i + 1]}"
+            out = f"{out}{_code(param, value)}{piece}"
     return out
 
 
@@ -401,8 +439,8 @@ def build_request(
         ConfigurationError: The call does not fit the endpoint (see the renderers).
     """
     plan = _plan(endpoint)
-    rendered = render_path(endpoint, path)
-    if endpoint.paging is not None or endpoint.query or query or page_number or page_size:
+    rendered = _render_path(endpoint, plan, path)
+    if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
         if query_string:
             rendered = f"{rendered}?{query_string}"
@@ -547,26 +585,51 @@ def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], 
     """
     if endpoint.answer is None or not endpoint.keys:
         return None
-    pairs = tuple((field, path[at], label) for field, at, label in _plan(endpoint).answer_keys)
+    plan = _plan(endpoint)
+    keys = plan.answer_keys
     if endpoint.many:
+        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
+            ((field, at, label),) = keys
+            get = attrgetter(field)
+            expected = path[at]
 
-        def check_items(page: Any) -> None:
-            for index, item in enumerate(page):
-                for field, expected, label in pairs:
-                    found = getattr(item, field)
-                    if found != expected:
+            def check_one_key(page: Any) -> None:
+                for item in page:
+                    if get(item) != expected:
+                        index, found = next(
+                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
+                        )
                         raise ResponseMismatchError(
                             f"asked for {label} {expected}, item [{index}] is in {label} {found}"
                         )
 
+            return check_one_key
+
+        def check_items(page: Any) -> None:
+            for index, item in enumerate(page):
+                for field, at, label in keys:
+                    found = getattr(item, field)
+                    if found != path[at]:
+                        raise ResponseMismatchError(
+                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
+                        )
+
         return check_items
     phrase = _ROLE_PHRASE[endpoint.role]
+    get_all = plan.answer_get
+    assert get_all is not None
+    if plan.answer_is_path:  # the answer is the item the path names: compare it whole
+        want: Any = tuple(path)
+    else:
+        ordered = sorted(range(len(keys)), key=lambda k: keys[k][1])
+        want = tuple(path[keys[k][1]] for k in ordered)
+        if len(want) == 1:
+            want = want[0]
 
     def check(value: Any) -> None:
-        for field, expected, _ in pairs:
-            if getattr(value, field) != expected:
-                asked = " in ".join(f"{label} {want}" for _, want, label in pairs)
-                named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in pairs)
-                raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
+        if get_all(value) != want:
+            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
+            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
+            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
 
     return check

@@ -123,7 +123,7 @@ def _neutral_field(f: WireField) -> st.SearchStrategy[Any]:
     else:
         assert f.enum is not None
         return enum_ints(f.enum)
-    if f.nullable:
+    if f.nullable and not f.required:  # a required field is never null on the wire
         return st.one_of(st.none(), value)
     return value
 
