@@ -35,6 +35,7 @@ from ._resources.message_conversations import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
+from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
 from ._wire.validation import validate
@@ -93,6 +94,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PlatformKindEnum",
+    "ProductGroupBasicInfo",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseMismatchError",
@@ -101,6 +103,8 @@ __all__ = [
     "ServerError",
     "ShopApiClient",
     "ShopApiError",
+    "ShopGroup",
+    "ShopGroupChanges",
     "Timestamp",
     "TransportError",
     "UpdateResult",

@@ -1,8 +1,10 @@
-"""Bulk updates: every input item yields exactly one result, in constant memory.
+"""Bulk updates and inserts: every input item yields exactly one result, in constant
+memory.
 
-The bulk path holds no transport logic: each item goes through the client's own
-``update()``, so retries, the retry budget, the rate limit and the coordinated 429
-pause apply to it unchanged.
+The bulk path holds no transport logic and knows no resource: each item goes through
+the client's generic call for one endpoint (``{name}_many`` of any update or insert), so
+retries, the retry budget, the rate limit and the coordinated 429 pause apply to it
+unchanged.
 """
 
 from __future__ import annotations
@@ -17,30 +19,37 @@ from collections.abc import (
     Callable,
     Iterable,
 )
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from ._exceptions import ConfigurationError, FieldError, ShopApiError, ValidationError
-from ._resources.message_conversations import MessageConversation, MessageConversationChanges
 
 __all__ = ["UpdateResult", "run_bulk"]
 
+I = TypeVar("I")  # noqa: E741 - the item (body) type
+A = TypeVar("A")  # the answer type
+
 
 @attrs.frozen
-class UpdateResult:
-    """The outcome of one item of a bulk update.
+class UpdateResult(Generic[I, A]):
+    """The outcome of one item of a bulk update (or insert).
+
+    ``UpdateResult[MessageConversationChanges, MessageConversation]`` for
+    ``update_many``; the type parameters are the endpoint's body and answer types.
 
     Attributes:
         index: The item's position in the input, from 0.
         changes: The item as given.
-        conversation: The conversation as saved, or ``None`` if it failed.
+        conversation: The answer for it (the conversation as saved, the message as
+            stored ...), or ``None`` if it failed or the endpoint answers no body.
+            Named for the first resource; :attr:`answer` is the same value.
         error: Why it failed (a :class:`~shopapi.ShopApiError`), or ``None``.
     """
 
     index: int
-    changes: MessageConversationChanges
-    conversation: MessageConversation | None = None
+    changes: I
+    conversation: A | None = None
     error: ShopApiError | None = None
 
     @property
@@ -48,8 +57,11 @@ class UpdateResult:
         """Whether the item was saved."""
         return self.error is None
 
+    @property
+    def answer(self) -> A | None:
+        """The answer for the item (:attr:`conversation`, by its generic name)."""
+        return self.conversation
 
-Update = Callable[[int, int, MessageConversationChanges], Awaitable[MessageConversation]]
 
 _new = object.__new__
 _set_index, _set_changes, _set_conversation, _set_error = (
@@ -58,11 +70,11 @@ _set_index, _set_changes, _set_conversation, _set_error = (
 
 
 def _result(
-    index: int, changes: Any, conversation: MessageConversation | None, error: ShopApiError | None
-) -> UpdateResult:
+    index: int, changes: Any, conversation: Any, error: ShopApiError | None
+) -> UpdateResult[Any, Any]:
     """``UpdateResult(index, changes, conversation, error)``, filled through its slots:
     one is made per item, and this costs half the frozen ``__init__``."""
-    result: UpdateResult = _new(UpdateResult)
+    result: UpdateResult[Any, Any] = _new(UpdateResult)
     _set_index(result, index)
     _set_changes(result, changes)
     _set_conversation(result, conversation)
@@ -87,20 +99,24 @@ class _Finished:
 _FINISHED = _Finished()
 
 
-def _not_a_changes(item: object) -> ValidationError:
+def _not_an_item(item_type: type, item: object) -> ValidationError:
     return ValidationError(
-        [FieldError("<item>", f"expected MessageConversationChanges, got {type(item).__name__}")]
+        [FieldError("<item>", f"expected {item_type.__name__}, got {type(item).__name__}")]
     )
 
 
 async def run_bulk(
-    update: Update,
-    items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
+    update: Callable[[I], Awaitable[A]],
+    items: Iterable[I] | AsyncIterable[I],
     *,
+    item_type: type[I],
     concurrency: int,
     admission: Admission | None = None,
-) -> AsyncGenerator[UpdateResult, None]:
+) -> AsyncGenerator[UpdateResult[I, A], None]:
     """Run ``update`` over ``items``, at most ``concurrency`` at once, yielding as they end.
+
+    ``update`` takes one item (an ``item_type``; anything else fails alone with a
+    ``ValidationError`` naming ``<item>``) and returns its answer.
 
     ``concurrency`` workers pull from the input, so no more than that many requests are
     in flight. Each pull takes a permit that comes back only when the consumer takes a
@@ -133,7 +149,7 @@ async def run_bulk(
     pulling = asyncio.Lock()
     free = 2 * concurrency  # permits not held by a worker or an unconsumed result
     blocked: deque[asyncio.Future[None]] = deque()  # workers waiting for a permit
-    ready: deque[UpdateResult | _Finished | BaseException] = deque()
+    ready: deque[UpdateResult[I, A] | _Finished | BaseException] = deque()
     consumer: asyncio.Future[None] | None = None  # set while the consumer waits
     next_index = 0
 
@@ -146,7 +162,7 @@ async def run_bulk(
                 return
         free += 1
 
-    def deliver(outcome: UpdateResult | _Finished | BaseException) -> None:
+    def deliver(outcome: UpdateResult[I, A] | _Finished | BaseException) -> None:
         ready.append(outcome)
         if consumer is not None and not consumer.done():
             consumer.set_result(None)
@@ -192,11 +208,11 @@ async def run_bulk(
                     deliver(_FINISHED)
                     return
                 index, item = pulled
-                if not isinstance(item, MessageConversationChanges):
-                    deliver(_result(index, item, None, _not_a_changes(item)))
+                if not isinstance(item, item_type):
+                    deliver(_result(index, item, None, _not_an_item(item_type, item)))
                     continue
                 try:
-                    saved = await update(item.shop_id, item.id, item)
+                    saved = await update(item)
                 except ShopApiError as exc:
                     deliver(_result(index, item, None, exc))
                 else:

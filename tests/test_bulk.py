@@ -99,9 +99,8 @@ async def test_async_iterables_are_accepted(server: FakeShopServer) -> None:
 async def test_never_more_than_concurrency_in_flight() -> None:
     in_flight = peak = 0
 
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
+        cid = changes.id
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
@@ -109,7 +108,15 @@ async def test_never_more_than_concurrency_in_flight() -> None:
         in_flight -= 1
         return MessageConversation(**attrs.asdict(changes, recurse=False))
 
-    results = [r async for r in run_bulk(update, (item(c) for c in range(1, 201)), concurrency=7)]
+    results = [
+        r
+        async for r in run_bulk(
+            update,
+            (item(c) for c in range(1, 201)),
+            item_type=MessageConversationChanges,
+            concurrency=7,
+        )
+    ]
     assert len(results) == 200
     assert peak == 7
 
@@ -123,14 +130,12 @@ async def test_input_is_pulled_lazily_with_backpressure() -> None:
             pulled += 1
             yield item(cid)
 
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
         await asyncio.sleep(0)
         return MessageConversation(**attrs.asdict(changes, recurse=False))
 
     consumed = 0
-    results = run_bulk(update, source(), concurrency=4)
+    results = run_bulk(update, source(), item_type=MessageConversationChanges, concurrency=4)
     async for _ in results:
         consumed += 1
         assert pulled - consumed <= 2 * 4
@@ -158,16 +163,17 @@ async def test_indexes_follow_the_input_and_read_ahead_is_bounded(asynchronous: 
             await asyncio.sleep(0)
             yield changes
 
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
+        cid = changes.id
         for _ in range(cid % 7):  # finish out of order
             await asyncio.sleep(0)
         return MessageConversation(**attrs.asdict(changes, recurse=False))
 
     source = asynchronous_source() if asynchronous else plain()
     seen = []
-    async for result in run_bulk(update, source, concurrency=5):
+    async for result in run_bulk(
+        update, source, item_type=MessageConversationChanges, concurrency=5
+    ):
         consumed += 1
         assert pulled - consumed <= 2 * 5
         assert result.changes.id == result.index + 1
@@ -227,9 +233,8 @@ async def test_cancelling_the_consumer_cancels_the_work() -> None:
     started: list[int] = []
     cancelled: list[int] = []
 
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
+        cid = changes.id
         started.append(cid)
         try:
             await asyncio.sleep(10)
@@ -239,7 +244,12 @@ async def test_cancelling_the_consumer_cancels_the_work() -> None:
         raise AssertionError("unreachable")
 
     async def consume() -> None:
-        async for _ in run_bulk(update, (item(c) for c in range(1, 100)), concurrency=5):
+        async for _ in run_bulk(
+            update,
+            (item(c) for c in range(1, 100)),
+            item_type=MessageConversationChanges,
+            concurrency=5,
+        ):
             pass
 
     task = asyncio.create_task(consume())
@@ -252,13 +262,13 @@ async def test_cancelling_the_consumer_cancels_the_work() -> None:
 
 
 async def test_a_bug_propagates_instead_of_hiding_as_an_item_failure() -> None:
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
         raise RuntimeError("bug")
 
     with pytest.raises(RuntimeError, match="bug"):
-        async for _ in run_bulk(update, [item(1)], concurrency=2):
+        async for _ in run_bulk(
+            update, [item(1)], item_type=MessageConversationChanges, concurrency=2
+        ):
             pass
 
 
@@ -267,15 +277,22 @@ async def test_a_cancellation_from_inside_an_update_is_raised_not_waited_for() -
     library bug, or a timeout scope gone wrong) must reach the consumer, not leave it
     waiting forever for a result that will never come."""
 
-    async def update(
-        shop: int, cid: int, changes: MessageConversationChanges
-    ) -> MessageConversation:
+    async def update(changes: MessageConversationChanges) -> MessageConversation:
+        cid = changes.id
         if cid == 3:
             raise asyncio.CancelledError
         return MessageConversation(**attrs.asdict(changes, recurse=False))
 
-    async def consume() -> list[UpdateResult]:
-        return [r async for r in run_bulk(update, [item(c) for c in range(1, 6)], concurrency=2)]
+    async def consume() -> list[UpdateResult[MessageConversationChanges, MessageConversation]]:
+        return [
+            r
+            async for r in run_bulk(
+                update,
+                [item(c) for c in range(1, 6)],
+                item_type=MessageConversationChanges,
+                concurrency=2,
+            )
+        ]
 
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(consume(), timeout=5)
@@ -285,7 +302,12 @@ async def test_a_cancellation_from_inside_an_update_is_raised_not_waited_for() -
 @pytest.mark.parametrize("concurrency", [0, -1, True, 1.5])
 async def test_concurrency_is_validated(concurrency: object) -> None:
     with pytest.raises(ConfigurationError):
-        async for _ in run_bulk(None, [], concurrency=concurrency):  # type: ignore[arg-type]
+        async for _ in run_bulk(
+            None,  # type: ignore[arg-type]
+            [],
+            item_type=MessageConversationChanges,
+            concurrency=concurrency,  # type: ignore[arg-type]
+        ):
             pass
 
 
@@ -338,7 +360,7 @@ async def test_a_429_pauses_every_bulk_worker(server: FakeShopServer) -> None:
 
 
 def test_results_are_frozen_values() -> None:
-    result = UpdateResult(0, item(1), error=None)
+    result: UpdateResult[MessageConversationChanges, None] = UpdateResult(0, item(1), error=None)
     assert result.ok
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         result.index = 3  # type: ignore[misc]

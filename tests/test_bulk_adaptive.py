@@ -12,6 +12,7 @@ import pytest
 from shopapi import (
     ConfigurationError,
     Limits,
+    MessageConversation,
     MessageConversationChanges,
     PlatformKindEnum,
     RetryPolicy,
@@ -45,7 +46,9 @@ def client_for(server: FakeShopServer, **kw: object) -> ShopApiClient:
     return ShopApiClient(server.base_url, auth=(USER, PASSWORD), **kw)  # type: ignore[arg-type]
 
 
-def exactly_once(results: list[UpdateResult], n: int) -> None:
+def exactly_once(
+    results: list[UpdateResult[MessageConversationChanges, MessageConversation]], n: int
+) -> None:
     assert sorted(r.index for r in results) == list(range(n))
     assert Counter(r.changes.id for r in results) == Counter(range(1, n + 1))
 
@@ -231,7 +234,7 @@ async def test_input_shorter_than_the_ceiling_ends_the_job() -> None:
 
 async def _collect(
     client: ShopApiClient, items: list[MessageConversationChanges]
-) -> list[UpdateResult]:
+) -> list[UpdateResult[MessageConversationChanges, MessageConversation]]:
     return [r async for r in client.message_conversations.update_many(items, concurrency="auto")]
 
 
@@ -270,13 +273,14 @@ async def test_a_call_cancelled_waiting_for_the_client_s_semaphore_frees_its_slo
     """With ``Limits(max_concurrency=1)`` a call holds an adaptive slot while it waits
     for the client's semaphore; cancelled there, it must give the slot back."""
     from shopapi._protocol.adaptive import AdaptiveGate, AdaptiveLimit
+    from shopapi._resources.message_conversations import RESOURCE
 
     server = server_for(service_time=0.2)
     async with server, client_for(server, limits=Limits(max_concurrency=1)) as client:
         gate = AdaptiveGate(AdaptiveLimit(initial=4))
-        conversations = client.message_conversations
-        first = asyncio.ensure_future(conversations._start_update(1, 1, item(1), gate))
-        second = asyncio.ensure_future(conversations._start_update(1, 2, item(2), gate))
+        update = RESOURCE.endpoint("update")
+        first = asyncio.ensure_future(client._calls.start(update, (1, 1), item(1), limiter=gate))
+        second = asyncio.ensure_future(client._calls.start(update, (1, 2), item(2), limiter=gate))
         await asyncio.sleep(0.05)
         assert gate.in_flight == 2
         second.cancel()

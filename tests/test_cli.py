@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -30,7 +31,7 @@ async def server() -> AsyncIterator[FakeShopServer]:
         yield srv
 
 
-def write_input(server: FakeShopServer, path: Path, ids: range, **changes: object) -> list[bytes]:
+def write_input(server: FakeShopServer, path: Path, ids: range, **changes: Any) -> list[bytes]:
     codec = JsonCodec()
     lines = []
     for cid in ids:

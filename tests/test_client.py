@@ -12,6 +12,7 @@ import warnings
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import aiohttp
 import attrs
@@ -64,7 +65,7 @@ def client_for(server: FakeShopServer, codec: Codec | None = None, **kw: object)
     return ShopApiClient(server.base_url, auth=(USER, PASSWORD), codec=codec, **kw)  # type: ignore[arg-type]
 
 
-def changes_for(server: FakeShopServer, cid: int, **kw: object) -> MessageConversationChanges:
+def changes_for(server: FakeShopServer, cid: int, **kw: Any) -> MessageConversationChanges:
     conversation = server.get(1, cid)
     assert conversation is not None
     return conversation.to_changes(**kw)

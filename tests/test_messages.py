@@ -425,3 +425,29 @@ async def test_post_429_beyond_retries_is_a_rate_limit_error(server: FakeShopSer
             await client.message_conversations.post_message(2, 5, reply())
     assert server.post_count(5) == 4
     assert len(server.messages(2, 5)) == 7
+
+
+async def test_post_message_many_posts_each_to_its_own_conversation(server: FakeShopServer) -> None:
+    """The conversation comes from each message's key field; the shop is given."""
+    server.seed_messages(2, 6, 1)
+    items: list[object] = [reply(5), reply(6), reply(5), {"Id": 0}]
+    before = (len(server.messages(2, 5)), len(server.messages(2, 6)))
+    async with client_for(server) as client:
+        conversations = client.message_conversations
+        results = [r async for r in conversations.post_message_many(2, items, concurrency=2)]  # type: ignore[arg-type]
+    assert sorted(r.index for r in results) == [0, 1, 2, 3]
+    by_index = {r.index: r for r in results}
+    assert [by_index[i].ok for i in range(4)] == [True, True, True, False]
+    assert isinstance(by_index[3].error, ValidationError)
+    for i, conversation in [(0, 5), (1, 6), (2, 5)]:
+        answer = by_index[i].answer
+        assert isinstance(answer, MessageBasicInfo)
+        assert answer.message_conversation_id == conversation
+    assert (len(server.messages(2, 5)), len(server.messages(2, 6))) == (
+        before[0] + 2,
+        before[1] + 1,
+    )
+    assert {r.path for r in server.requests} == {
+        "/v1/Shops/2/MessageConversations/5/Messages",
+        "/v1/Shops/2/MessageConversations/6/Messages",
+    }

@@ -260,7 +260,7 @@ def test_to_changes_is_the_read_modify_write() -> None:
 def test_to_changes_refuses_unknown_fields() -> None:
     """A misspelt field name must fail loudly rather than be dropped."""
     with pytest.raises(TypeError, match="notes"):
-        full_conversation().to_changes(notes="typo")
+        full_conversation().to_changes(notes="typo")  # type: ignore[call-arg]
 
 
 def test_from_conversation_refuses_a_basic_info() -> None:

@@ -29,15 +29,18 @@ from shopapi._protocol.requests import (
     Request,
     api_error,
     basic_auth_header,
-    build_update,
-    check_conversation,
-    conversation_path,
+    build_request,
+    check_answer,
     normalize_base_url,
     read_answer,
+    render_path,
 )
+from shopapi._resources.message_conversations import RESOURCE
 from shopapi.codecs import default_registry
 
 BASE = "https://tenant.shopctrl.com:52222/"
+LIST = RESOURCE.endpoint("list")
+UPDATE = RESOURCE.endpoint("update")
 
 
 def changes(**kw: object) -> MessageConversationChanges:
@@ -93,19 +96,19 @@ def test_credentials_in_a_url_never_appear_in_the_error() -> None:
 
 
 def test_paths_are_built_from_checked_ints_only() -> None:
-    assert conversation_path(7, 42) == "v1/Shops/7/MessageConversations/42"
-    assert conversation_path(7) == "v1/Shops/7/MessageConversations"
+    assert render_path(UPDATE, (7, 42)) == "v1/Shops/7/MessageConversations/42"
+    assert render_path(LIST, (7,)) == "v1/Shops/7/MessageConversations"
     for bad in ["42", "1\r\nX-Evil: 1", 4.0, True, -1, 2**31]:
         with pytest.raises(ValidationError):
-            conversation_path(7, bad)  # type: ignore[arg-type]
+            render_path(UPDATE, (7, bad))
         with pytest.raises(ValidationError):
-            conversation_path(bad)  # type: ignore[arg-type]
+            render_path(LIST, (bad,))
     with pytest.raises(ValidationError):
-        conversation_path(None)  # type: ignore[arg-type]
+        render_path(LIST, (None,))
 
 
 def test_build_update_renders_a_put_with_the_codec_headers() -> None:
-    request = build_update(BASE, 7, 42, changes(), JsonCodec())
+    request = build_request(UPDATE, BASE, JsonCodec(), path=(7, 42), body=changes())
     assert request.method == "PUT"
     assert request.url == BASE + "v1/Shops/7/MessageConversations/42"
     assert request.path == "v1/Shops/7/MessageConversations/42"
@@ -114,7 +117,7 @@ def test_build_update_renders_a_put_with_the_codec_headers() -> None:
     assert request.body == JsonCodec().encode(changes())
     assert request.idempotent
 
-    xml = build_update(BASE, 7, 42, changes(), XmlCodec())
+    xml = build_request(UPDATE, BASE, XmlCodec(), path=(7, 42), body=changes())
     assert xml.headers["Accept"] == "application/xml"
     assert xml.body is not None
     assert xml.body.startswith(b"<MessageConversationChanges ")
@@ -123,7 +126,7 @@ def test_build_update_renders_a_put_with_the_codec_headers() -> None:
 def test_build_update_checks_ids_against_the_body_and_names_every_field() -> None:
     bad = changes(id=41, shop_id=8, customer_email="x" * 51)
     with pytest.raises(ValidationError) as info:
-        build_update(BASE, 7, 42, bad, JsonCodec())
+        build_request(UPDATE, BASE, JsonCodec(), path=(7, 42), body=bad)
     assert set(info.value.fields) == {"Id", "ShopId", "CustomerEmail"}
     assert "41" in str(info.value)
     assert "42" in str(info.value)
@@ -131,22 +134,28 @@ def test_build_update_checks_ids_against_the_body_and_names_every_field() -> Non
 
 def test_build_update_refuses_what_the_format_cannot_carry() -> None:
     with pytest.raises(ValidationError) as info:
-        build_update(BASE, 7, 42, changes(platform_kind_enum_value=9), XmlCodec())
+        build_request(
+            UPDATE, BASE, XmlCodec(), path=(7, 42), body=changes(platform_kind_enum_value=9)
+        )
     assert info.value.fields == ("PlatformKindEnumValue",)
-    assert build_update(BASE, 7, 42, changes(platform_kind_enum_value=9), JsonCodec()).body
+    assert build_request(
+        UPDATE, BASE, JsonCodec(), path=(7, 42), body=changes(platform_kind_enum_value=9)
+    ).body
 
 
 def test_build_update_sends_a_control_character_in_both_formats() -> None:
     """XML carries it as a character reference, which the server's reader takes."""
-    body = build_update(BASE, 7, 42, changes(note="bell\x07"), XmlCodec()).body
+    body = build_request(UPDATE, BASE, XmlCodec(), path=(7, 42), body=changes(note="bell\x07")).body
     assert body is not None
     assert b"<Note>bell&#x7;</Note>" in body
-    assert build_update(BASE, 7, 42, changes(note="bell\x07"), JsonCodec()).body
+    assert build_request(
+        UPDATE, BASE, JsonCodec(), path=(7, 42), body=changes(note="bell\x07")
+    ).body
 
 
 def test_build_update_refuses_a_non_model_body() -> None:
     with pytest.raises(ValidationError, match="MessageConversationChanges"):
-        build_update(BASE, 7, 42, {"Id": 42}, JsonCodec())  # type: ignore[arg-type]
+        build_request(UPDATE, BASE, JsonCodec(), path=(7, 42), body={"Id": 42})
 
 
 def test_credentials_never_show() -> None:
@@ -248,7 +257,7 @@ def test_read_answer_checks_it_is_the_same_conversation() -> None:
             codec=JsonCodec(),
             registry=default_registry(),
             expect=MessageConversation,
-            check=check_conversation(7, 42),
+            check=check_answer(UPDATE, (7, 42)),
         )
 
 

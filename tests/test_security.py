@@ -31,7 +31,8 @@ from shopapi import (
     ValidationError,
     XmlCodec,
 )
-from shopapi._protocol.requests import build_update, conversation_path
+from shopapi._protocol.requests import build_request, render_path
+from shopapi._resources.message_conversations import RESOURCE
 from shopapi.codecs import JsonCodec
 from shopapi.testing import FakeShopServer, Fault
 
@@ -338,9 +339,12 @@ async def test_strings_in_the_body_never_reach_the_headers(codec: JsonCodec | Xm
 )  # fmt: skip
 def test_update_urls(base: str, expected: str) -> None:
     client = ShopApiClient(base)
-    request = build_update(client.base_url, 7, 42, item(42, shop_id=7), JsonCodec())
+    update = RESOURCE.endpoint("update")
+    request = build_request(
+        update, client.base_url, JsonCodec(), path=(7, 42), body=item(42, shop_id=7)
+    )
     assert request.url == expected
-    assert conversation_path(7, 42) == "v1/Shops/7/MessageConversations/42"
+    assert render_path(update, (7, 42)) == "v1/Shops/7/MessageConversations/42"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from shopapi import MessageChanges, MessageConversation, MessageConversationChanges
 from shopapi._resources import RESOURCES
-from shopapi._resources.spec import Endpoint, Key, Paging, PathParam, Role
+from shopapi._resources.spec import Endpoint, Key, Paging, PathParam, Resource, Role
 
 SHOP = PathParam(wire="shopId", name="shop_id")
 ONE = PathParam(wire="id", name="item_id")
@@ -102,3 +102,49 @@ def test_the_conversation_endpoints_are_the_documented_paths() -> None:
 def test_resource_names_and_method_names_are_unique() -> None:
     assert len({r.name for r in RESOURCES}) == len(RESOURCES)
     assert len({r.cli for r in RESOURCES}) == len(RESOURCES)
+
+
+def test_the_shop_group_endpoints_are_the_documented_paths() -> None:
+    (resource,) = [r for r in RESOURCES if r.name == "shop_groups"]
+    table = {(e.method, e.path, e.role, e.answer is None) for e in resource.endpoints}
+    assert table == {
+        ("POST", "v1/ShopGroups", Role.INSERT, False),
+        ("PUT", "v1/ShopGroups", Role.UPDATE, True),
+        ("GET", "v1/ShopGroups/{shopGroupId}/RootProductGroups", Role.LIST, False),
+    }
+    assert all(e.documented and e.paging is None for e in resource.endpoints)
+
+
+def test_every_endpoint_method_exists_on_its_resource_class() -> None:
+    """``Resource.methods`` must have each endpoint's method, ``{name}_page`` for a paged
+    list and ``{name}_many`` for an update or insert; a missing one fails when made."""
+    for resource in RESOURCES:
+        for endpoint in resource.endpoints:
+            for method in endpoint.methods():
+                assert callable(getattr(resource.methods, method))
+    update = _endpoint()
+    assert update.methods() == ("update", "update_many")
+
+    class Incomplete:
+        def update(self) -> None: ...
+
+    with pytest.raises(ValueError, match="Incomplete has no update_many"):
+        Resource(name="x", cli="x", endpoints=(update,), methods=Incomplete)
+
+
+def test_the_path_parameters_no_key_carries_are_given_to_many() -> None:
+    (conversations,) = [r for r in RESOURCES if r.name == "message_conversations"]
+    assert conversations.endpoint("update").given_params() == ()
+    assert [p.name for p in conversations.endpoint("post_message").given_params()] == ["shop_id"]
+
+
+def test_a_catch_all_parameter_is_a_str_code() -> None:
+    with pytest.raises(ValueError, match="catch-all"):
+        _endpoint(
+            role=Role.GET,
+            method="GET",
+            path="v1/Shops/{shopId}/X/{*id}",
+            params=(SHOP, PathParam(wire="id", name="item_id", catch_all=True)),
+            body=None,
+            keys=(),
+        )

@@ -1,20 +1,24 @@
 """Building requests and reading answers, without I/O (sans-I/O, like h11).
 
 Everything the session needs to know about the API's URLs, headers and answers lives
-here as pure functions, testable without an event loop: :func:`build_update` checks and
-renders a PUT, :func:`read_answer` turns status, headers and body into a model or a
-typed error.
+here as pure functions, testable without an event loop, for every endpoint alike:
+:func:`build_request` checks and renders any endpoint from its description
+(:mod:`shopapi._resources.spec`), :func:`read_answer` turns status, headers and body into
+a model or a typed error, and :func:`check_answer` holds it to the key-field rule.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import attrs
 
@@ -33,14 +37,18 @@ from .._exceptions import (
     ServerError,
     ValidationError,
 )
-from .._resources.message_conversations import (
-    MessageBasicInfo,
-    MessageChanges,
-    MessageConversation,
-    MessageConversationBasicInfo,
-    MessageConversationChanges,
+from .._resources.spec import (
+    PAGE_NUMBER,
+    PAGE_SIZE,
+    Endpoint,
+    PathParam,
+    QueryKind,
+    QueryParam,
+    Role,
 )
-from .._wire.validation import INT32_MAX, field_errors, is_valid
+from .._wire.fields import wire_fields
+from .._wire.timestamps import Timestamp, format_timestamp
+from .._wire.validation import INT32_MAX, INT32_MIN, field_errors, is_valid
 from ..codecs import Codec, CodecRegistry
 from ..codecs._base import normalize_media_type
 from .errorbody import parse_error_body
@@ -49,21 +57,18 @@ __all__ = [
     "Credentials",
     "Request",
     "Secret",
+    "answer_type",
     "api_error",
     "basic_auth_header",
-    "build_get",
-    "build_list",
-    "build_list_messages",
-    "build_post_message",
-    "build_update",
-    "check_message",
-    "check_page",
-    "check_page_items",
-    "codec_headers",
+    "build_request",
+    "check_answer",
     "check_id",
-    "conversation_path",
+    "check_page",
+    "codec_headers",
     "normalize_base_url",
     "read_answer",
+    "render_path",
+    "render_query",
 ]
 
 T = TypeVar("T")
@@ -174,17 +179,6 @@ def check_id(name: str, value: object) -> int:
     return int(value)
 
 
-def conversation_path(shop_id: int, conversation_id: int | None = None) -> str:
-    """``v1/Shops/{shopId}/MessageConversations[/{id}]``: ids are checked ints only."""
-    if type(shop_id) is not int or not 0 <= shop_id <= INT32_MAX:
-        shop_id = check_id("shopId", shop_id)
-    if conversation_id is None:
-        return f"v1/Shops/{shop_id}/MessageConversations"
-    if type(conversation_id) is not int or not 0 <= conversation_id <= INT32_MAX:
-        conversation_id = check_id("messageConversationId", conversation_id)
-    return f"v1/Shops/{shop_id}/MessageConversations/{conversation_id}"
-
-
 _HEADERS: weakref.WeakKeyDictionary[Codec, tuple[Mapping[str, str], Mapping[str, str]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -211,7 +205,7 @@ def check_page(page_number: object, page_size: object) -> tuple[int, int]:
         ValidationError: Naming each bad parameter.
     """
     errors = []
-    for name, value in (("pageNumber", page_number), ("pageSize", page_size)):
+    for name, value in ((PAGE_NUMBER, page_number), (PAGE_SIZE, page_size)):
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(FieldError(name, f"must be an int, not {type(value).__name__}"))
         elif not 1 <= value <= INT32_MAX:
@@ -221,120 +215,264 @@ def check_page(page_number: object, page_size: object) -> tuple[int, int]:
     return int(page_number), int(page_size)  # type: ignore[call-overload]
 
 
-def build_list(
-    base_url: str, shop_id: int, *, page_number: int, page_size: int, codec: Codec
-) -> Request:
-    """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``."""
-    number, size = check_page(page_number, page_size)
-    path = f"{conversation_path(shop_id)}?pageSize={size}&pageNumber={number}"
-    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+class _Plan(NamedTuple):
+    """What :func:`build_request` and :func:`check_answer` derive from one endpoint,
+    once: the template cut at its placeholders, and the key fields by wire name."""
+
+    pieces: tuple[str, ...]
+    params: tuple[PathParam, ...]
+    #: (field, index of its path parameter, wire name, label), in the body's field order.
+    body_keys: tuple[tuple[str, int, str, str], ...]
+    #: (field, wire name, what a new one is called) for an insert.
+    insert: tuple[str, str, str] | None
+    #: (field, index of its path parameter, label) for the answer, innermost first.
+    answer_keys: tuple[tuple[str, int, str], ...]
+    #: Whether it has a query at all (filters or paging).
+    queried: bool
+    #: The literal text after each placeholder (``pieces[1:]``).
+    after: tuple[str, ...]
+    #: The answer's key fields, in template order, and whether they are exactly the
+    #: path parameters in order (then the path itself is what they must equal).
+    answer_get: Callable[[Any], Any] | None
+    answer_is_path: bool
+    #: ``str.format`` template of a path whose parameters are all ids, else ``None``.
+    int_template: str | None
 
 
-def build_get(base_url: str, shop_id: int, conversation_id: int, *, codec: Codec) -> Request:
-    """``GET v1/Shops/{shopId}/MessageConversations/{id}``: an endpoint the API's help
-    pages do not document (see ``MessageConversations.get``)."""
-    path = conversation_path(shop_id, conversation_id)
-    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+_PLANS: dict[int, tuple[Endpoint, _Plan]] = {}
+_ROLE_PHRASE = {Role.GET: "asked for", Role.UPDATE: "asked to update", Role.INSERT: "posted to"}
 
 
-def build_list_messages(
-    base_url: str,
-    shop_id: int,
-    conversation_id: int,
-    *,
-    page_number: int,
-    page_size: int,
-    codec: Codec,
-) -> Request:
-    """``GET v1/Shops/{shopId}/MessageConversations/{id}/Messages?pageSize&pageNumber``."""
-    number, size = check_page(page_number, page_size)
-    path = (
-        f"{conversation_path(shop_id, conversation_id)}/Messages"
-        f"?pageSize={size}&pageNumber={number}"
+def _plan(endpoint: Endpoint) -> _Plan:
+    cached = _PLANS.get(id(endpoint))
+    if cached is not None and cached[0] is endpoint:
+        return cached[1]
+    pieces = tuple(_PLACEHOLDER.split(endpoint.path)[::3])
+    index = {p.name: i for i, p in enumerate(endpoint.params)}
+    body_keys: list[tuple[str, int, str, str]] = []
+    insert = None
+    if endpoint.body is not None:
+        wires = {f.name: f.wire for f in wire_fields(endpoint.body)}
+        order = list(wires)
+        for key in sorted(endpoint.keys, key=lambda k: order.index(k.field)):
+            param = endpoint.params[index[key.param]]
+            body_keys.append((key.field, index[key.param], wires[key.field], param.label))
+        if endpoint.insert_id is not None:
+            noun = re.sub(r"([A-Z])", r" \1", endpoint.body.__name__.removesuffix("Changes"))
+            insert = (endpoint.insert_id, wires[endpoint.insert_id], noun.strip().lower())
+    answer_keys = tuple(
+        (key.field, index[key.param], endpoint.params[index[key.param]].label)
+        for key in reversed(endpoint.keys)
     )
-    return Request("GET", path, base_url + path, codec_headers(codec, body=False))
+    queried = endpoint.paging is not None or bool(endpoint.query)
+    ordered = sorted(endpoint.keys, key=lambda k: index[k.param])
+    fields = [key.field for key in ordered]
+    getter = attrgetter(*fields) if fields else None
+    is_path = len(fields) > 1 and [index[k.param] for k in ordered] == list(range(len(index)))
+    plan = _Plan(
+        pieces,
+        endpoint.params,
+        tuple(body_keys),
+        insert,
+        answer_keys,
+        queried,
+        pieces[1:],
+        getter,
+        is_path,
+        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces)
+        if all(p.type is int for p in endpoint.params)
+        else None,
+    )
+    _PLANS[id(endpoint)] = (endpoint, plan)
+    return plan
 
 
-def build_post_message(
+_PLACEHOLDER = re.compile(r"\{(\*?)([A-Za-z][A-Za-z0-9]*)\}")
+
+
+def _code(param: PathParam, value: object) -> str:
+    """A ``str`` path parameter as one encoded segment (or, for ``{*code}``, encoded
+    segments joined by ``/``): nothing in it can change the path's structure."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            [FieldError(param.wire, f"must be a str, not {type(value).__name__}")]
+        )
+    segments = value.split("/") if param.catch_all else [value]
+    for segment in segments:
+        if segment in ("", ".", ".."):
+            raise ValidationError(
+                [FieldError(param.wire, f"{value!r} has an empty, '.' or '..' segment")]
+            )
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
+    """The endpoint's path with ``path`` (values in template order) put in: ids as
+    checked ints, codes percent-encoded.
+
+    Raises:
+        ValidationError: A value is not of its parameter's type (naming its wire name).
+        ConfigurationError: Not one value per parameter.
+    """
+    return _render_path(endpoint, _plan(endpoint), path)
+
+
+def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str:
+    params = plan.params
+    template = plan.int_template
+    if template is not None and len(path) == len(params):
+        for value in path:  # the usual case: ids only, each a plain int in range
+            if type(value) is not int or not 0 <= value <= INT32_MAX:
+                break
+        else:
+            return template.format(*path)
+    if len(path) != len(params):
+        raise ConfigurationError(
+            f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
+            f"got {len(path)}"
+        )
+    pieces = plan.pieces
+    out = pieces[0]
+    for param, value, piece in zip(params, path, plan.after, strict=True):
+        if param.type is int:
+            if type(value) is not int or not 0 <= value <= INT32_MAX:
+                value = check_id(param.wire, value)
+            out = f"{out}{value}{piece}"
+        else:
+            out = f"{out}{_code(param, value)}{piece}"
+    return out
+
+
+def _query_value(param: QueryParam, value: object) -> str:
+    """One filter's value as the query writes it; a wrong type names the filter."""
+    kind = param.kind
+    problem = None
+    if kind is QueryKind.BOOL:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+    elif kind is QueryKind.INT:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if INT32_MIN <= value <= INT32_MAX:
+                return str(value)
+            problem = f"{value} is beyond .NET's int"
+    elif kind is QueryKind.STR:
+        if isinstance(value, str):
+            return quote(value, safe="")
+    elif kind is QueryKind.DATE:
+        if isinstance(value, datetime):
+            if value.tzinfo is None and not isinstance(value, Timestamp):
+                problem = "is a naive datetime: give an aware one (or a Timestamp)"
+            else:
+                try:
+                    return quote(format_timestamp(value), safe="")
+                except ValueError as exc:
+                    problem = str(exc)
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes)):  # IDS
+        ids = list(value)
+        if ids and all(type(i) is int and 0 <= i <= INT32_MAX for i in ids):
+            return ",".join(map(str, ids))
+        problem = f"must be one or more ids (ints within .NET's int), got {ids!r}"
+    if problem is None:
+        problem = f"must be a {kind.value}, not {type(value).__name__}"
+    raise ValidationError([FieldError(param.wire, problem)])
+
+
+def render_query(
+    endpoint: Endpoint,
+    query: Mapping[str, object] | None = None,
+    *,
+    page_number: int | None = None,
+    page_size: int | None = None,
+) -> str:
+    """The query string (without ``?``): the filters given (``None`` is not given), in
+    the description's order, then ``pageSize`` and ``pageNumber`` for a paged list (by
+    default page 1 of the documented size).
+
+    Raises:
+        ValidationError: A bad filter value or page parameter, naming it.
+        ConfigurationError: A filter the endpoint does not have, or paging asked of an
+            endpoint that does not page.
+    """
+    given = dict(query) if query else {}
+    parts = []
+    for param in endpoint.query:
+        value = given.pop(param.name, None)
+        if value is not None:
+            parts.append(f"{param.wire}={_query_value(param, value)}")
+    if given:
+        raise ConfigurationError(
+            f"{endpoint.method} {endpoint.path} has no filter {', '.join(sorted(given))}"
+        )
+    if endpoint.paging is not None:
+        size = endpoint.paging.size if page_size is None else page_size
+        number, size = check_page(1 if page_number is None else page_number, size)
+        parts.append(f"{PAGE_SIZE}={size}&{PAGE_NUMBER}={number}")
+    elif page_number is not None or page_size is not None:
+        raise ConfigurationError(f"{endpoint.method} {endpoint.path} does not page")
+    return "&".join(parts)
+
+
+def build_request(
+    endpoint: Endpoint,
     base_url: str,
-    shop_id: int,
-    conversation_id: int,
-    message: MessageChanges,
     codec: Codec,
     *,
+    path: Sequence[object] = (),
+    query: Mapping[str, object] | None = None,
+    page_number: int | None = None,
+    page_size: int | None = None,
+    body: object = None,
     allow_duplicates: bool = False,
 ) -> Request:
-    """Check and render ``POST v1/Shops/{shopId}/MessageConversations/{id}/Messages``.
+    """Check and render any endpoint from its description.
 
-    Args:
-        allow_duplicates: Mark the request as safe to repeat after a timeout or a 5xx,
-            accepting that the server may then store the message twice.
+    The path comes from :func:`render_path`, the query from :func:`render_query`. A
+    body must be the endpoint's body type and is checked first, every problem at once:
+    the help page's constraints, each key field against the path parameter it names
+    (``None`` is left to the required-field check), an insert's id against 0, and what
+    the codec's format can carry. An insert is idempotent only with
+    ``allow_duplicates`` (a retry after a timeout may then store it twice).
 
     Raises:
-        ValidationError: Bad ids, an ``Id`` other than 0 (this endpoint inserts), a
-            ``MessageConversationId`` other than the URL's, a field breaking the
-            constraints, or a value the codec's format cannot carry.
+        ValidationError: Nothing has been sent; the error names every offending field
+            or parameter by its wire name.
+        ConfigurationError: The call does not fit the endpoint (see the renderers).
     """
-    path = f"{conversation_path(shop_id, conversation_id)}/Messages"
-    if not isinstance(message, MessageChanges):
-        found = type(message).__name__
-        raise ValidationError([FieldError("<body>", f"expected MessageChanges, got {found}")])
-    errors = [] if is_valid(message) else field_errors(message)
-    if message.id != 0:
-        errors.append(FieldError("Id", f"is {message.id!r}; a new message must have Id 0"))
-    if message.message_conversation_id != conversation_id:
-        errors.append(
-            FieldError(
-                "MessageConversationId",
-                f"is {message.message_conversation_id!r} but the URL names conversation "
-                f"{conversation_id}",
-            )
-        )
+    plan = _plan(endpoint)
+    rendered = _render_path(endpoint, plan, path)
+    if plan.queried or query or page_number is not None or page_size is not None:
+        query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
+        if query_string:
+            rendered = f"{rendered}?{query_string}"
+    model = endpoint.body
+    if model is None:
+        if body is not None:
+            raise ConfigurationError(f"{endpoint.method} {endpoint.path} takes no body")
+        headers = codec_headers(codec, body=False)
+        return Request(endpoint.method, rendered, base_url + rendered, headers)
+    if not isinstance(body, model):
+        found = type(body).__name__
+        raise ValidationError([FieldError("<body>", f"expected {model.__name__}, got {found}")])
+    errors = [] if is_valid(body) else field_errors(body)
+    if plan.insert is not None:
+        field, wire, noun = plan.insert
+        value = getattr(body, field)
+        if value != 0:
+            errors.append(FieldError(wire, f"is {value!r}; a new {noun} must have {wire} 0"))
+    for field, at, wire, label in plan.body_keys:
+        value = getattr(body, field)
+        if value is not None and value != path[at]:
+            errors.append(FieldError(wire, f"is {value!r} but the URL names {label} {path[at]}"))
     if errors:
-        raise ValidationError(errors, type_name="MessageChanges")
-    body = codec.encode(message)
+        raise ValidationError(errors, type_name=model.__name__)
     return Request(
-        "POST", path, base_url + path, codec_headers(codec), body, idempotent=allow_duplicates
+        endpoint.method,
+        rendered,
+        base_url + rendered,
+        codec_headers(codec),
+        codec.encode(body),
+        idempotent=endpoint.idempotent or allow_duplicates,
     )
-
-
-def build_update(
-    base_url: str,
-    shop_id: int,
-    conversation_id: int,
-    changes: MessageConversationChanges,
-    codec: Codec,
-) -> Request:
-    """Check and render ``PUT v1/Shops/{shopId}/MessageConversations/{id}``.
-
-    Raises:
-        ValidationError: Every problem at once: bad ids, fields breaking the help
-            page's constraints, ``Id``/``ShopId`` not matching the URL, or a value the
-            codec's format cannot carry. Nothing has been sent.
-    """
-    path = conversation_path(shop_id, conversation_id)
-    if not isinstance(changes, MessageConversationChanges):
-        raise ValidationError(
-            [
-                FieldError(
-                    "<body>",
-                    f"expected MessageConversationChanges, got {type(changes).__name__}",
-                )
-            ]
-        )
-    errors = [] if is_valid(changes) else field_errors(changes)
-    if changes.id is not None and changes.id != conversation_id:
-        errors.append(
-            FieldError("Id", f"is {changes.id!r} but the URL names conversation {conversation_id}")
-        )
-    if changes.shop_id is not None and changes.shop_id != shop_id:
-        errors.append(
-            FieldError("ShopId", f"is {changes.shop_id!r} but the URL names shop {shop_id}")
-        )
-    if errors:
-        raise ValidationError(errors, type_name="MessageConversationChanges")
-    body = codec.encode(changes)
-    return Request("PUT", path, base_url + path, codec_headers(codec), body, idempotent=True)
 
 
 _STATUS_ERRORS: dict[int, type[ApiError]] = {
@@ -402,6 +540,11 @@ def read_answer(
 ) -> Any:
     """Map an answer to the expected model, or raise the typed error.
 
+    ``expect=None`` is an endpoint documented without a model answer (``PUT
+    v1/ShopGroups`` shows ASP.NET's ``HttpResponseMessage``, the action's own return
+    type, not a body): a 2xx is the whole answer, its body is not read, and the value
+    is ``None``.
+
     Raises:
         ApiError: A non-2xx status (the subclass per status family).
         DecodeError: A 2xx whose body is not an ``expect``.
@@ -409,6 +552,8 @@ def read_answer(
     """
     if not 200 <= status < 300:
         raise api_error(request, status, headers, body, attempts=attempts)
+    if expect is None:
+        return None
     decoder = pick_decoder(codec, registry, headers.get("Content-Type"))
     value = decoder.decode(body, expect)
     if check is not None:
@@ -416,50 +561,75 @@ def read_answer(
     return value
 
 
-def check_page_items(shop_id: int, conversation_id: int | None = None) -> Callable[[Any], None]:
-    """A ``check`` for list pages: every item belongs to the shop (and conversation)."""
-
-    def check(page: Any) -> None:
-        for index, item in enumerate(page):
-            if isinstance(item, MessageConversationBasicInfo) and item.shop_id != shop_id:
-                raise ResponseMismatchError(
-                    f"asked for shop {shop_id}, item [{index}] is in shop {item.shop_id}"
-                )
-            if (
-                isinstance(item, MessageBasicInfo)
-                and item.message_conversation_id != conversation_id
-            ):
-                raise ResponseMismatchError(
-                    f"asked for conversation {conversation_id}, item [{index}] is in "
-                    f"conversation {item.message_conversation_id}"
-                )
-
-    return check
+_ANSWER_TYPES: dict[int, tuple[Endpoint, Any]] = {}
 
 
-def check_message(conversation_id: int) -> Callable[[Any], None]:
-    """A ``check`` for a posted message's answer: it is in the conversation posted to."""
+def answer_type(endpoint: Endpoint) -> Any:
+    """What :func:`read_answer` expects: the answer type, ``list[...]`` of it for a
+    list, or ``None`` for an endpoint with no model answer (made once per endpoint)."""
+    cached = _ANSWER_TYPES.get(id(endpoint))
+    if cached is not None and cached[0] is endpoint:
+        return cached[1]
+    answer = endpoint.answer
+    expect = None if answer is None else list[answer] if endpoint.many else answer  # type: ignore[valid-type]
+    _ANSWER_TYPES[id(endpoint)] = (endpoint, expect)
+    return expect
+
+
+def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], None] | None:
+    """The ``check`` for :func:`read_answer` that holds an answer to the key-field rule:
+    each key field of the answer (of each item of a list) equals its path parameter.
+
+    One rule for every endpoint: an answer about another shop, conversation ... is a
+    :class:`~shopapi.ResponseMismatchError`. ``None`` when the endpoint has no key.
+    """
+    if endpoint.answer is None or not endpoint.keys:
+        return None
+    plan = _plan(endpoint)
+    keys = plan.answer_keys
+    if endpoint.many:
+        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
+            ((field, at, label),) = keys
+            get = attrgetter(field)
+            expected = path[at]
+
+            def check_one_key(page: Any) -> None:
+                for item in page:
+                    if get(item) != expected:
+                        index, found = next(
+                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
+                        )
+                        raise ResponseMismatchError(
+                            f"asked for {label} {expected}, item [{index}] is in {label} {found}"
+                        )
+
+            return check_one_key
+
+        def check_items(page: Any) -> None:
+            for index, item in enumerate(page):
+                for field, at, label in keys:
+                    found = getattr(item, field)
+                    if found != path[at]:
+                        raise ResponseMismatchError(
+                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
+                        )
+
+        return check_items
+    phrase = _ROLE_PHRASE[endpoint.role]
+    get_all = plan.answer_get
+    assert get_all is not None
+    if plan.answer_is_path:  # the answer is the item the path names: compare it whole
+        want: Any = tuple(path)
+    else:
+        ordered = sorted(range(len(keys)), key=lambda k: keys[k][1])
+        want = tuple(path[keys[k][1]] for k in ordered)
+        if len(want) == 1:
+            want = want[0]
 
     def check(value: Any) -> None:
-        if value.message_conversation_id != conversation_id:
-            raise ResponseMismatchError(
-                f"posted to conversation {conversation_id}, the answer is a message of "
-                f"conversation {value.message_conversation_id}"
-            )
-
-    return check
-
-
-def check_conversation(shop_id: int, conversation_id: int) -> Callable[[Any], None]:
-    """A ``check`` for :func:`read_answer`: the answer is the conversation we updated."""
-
-    def check(value: Any) -> None:
-        if not isinstance(value, MessageConversation):  # pragma: no cover - decode guarantees
-            raise ResponseMismatchError("not a MessageConversation")
-        if value.id != conversation_id or value.shop_id != shop_id:
-            raise ResponseMismatchError(
-                f"asked to update conversation {conversation_id} in shop {shop_id}, "
-                f"the answer is conversation {value.id} in shop {value.shop_id}"
-            )
+        if get_all(value) != want:
+            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
+            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
+            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
 
     return check

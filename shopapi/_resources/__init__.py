@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import message_conversations
+from . import message_conversations, shop_groups
 from .spec import Resource
 
 __all__ = ["RESOURCES"]
 
 #: Every resource, in the order the README presents them.
-RESOURCES: Final[tuple[Resource, ...]] = (message_conversations.RESOURCE,)
+RESOURCES: Final[tuple[Resource, ...]] = (message_conversations.RESOURCE, shop_groups.RESOURCE)

@@ -84,12 +84,20 @@ class PathParam:
         type: ``int`` for ids (checked to be within .NET's ``int``, not negative), or
             ``str`` for codes (percent-encoded as one segment).
         catch_all: ``{*code}``: a code that may contain ``/``, each segment encoded.
+        label: How errors name what it identifies (``the URL names shop 7``); by default
+            the words of :attr:`wire` without ``Id`` (``shopGroupId``: ``shop group``).
     """
 
     wire: str
     name: str = attrs.field()
     type: type[int] | type[str] = int
     catch_all: bool = False
+    label: str = attrs.field()
+
+    @label.default
+    def _label(self) -> str:
+        words = re.sub(r"([A-Z])", r" \1", self.wire.removesuffix("Id")).strip()
+        return words.lower()
 
     @name.validator
     def _check_name(self, _: attrs.Attribute[str], value: str) -> None:
@@ -188,6 +196,9 @@ class Endpoint:
             )
         if "?" in self.path:
             raise ValueError(f"{self.path}: the query belongs in query= and paging=")
+        for param in self.params:
+            if param.catch_all and param.type is not str:
+                raise ValueError(f"{self.path}: the catch-all {{*{param.wire}}} is a str code")
         names = {p.name for p in self.params}
         for key in self.keys:
             if key.param not in names:
@@ -221,6 +232,22 @@ class Endpoint:
         """Whether the answer is a collection of :attr:`answer`."""
         return self.role is Role.LIST
 
+    def given_params(self) -> tuple[PathParam, ...]:
+        """The path parameters no key field carries: a ``{name}_many`` call takes them
+        positionally, before the items (a message has no shop field, so
+        ``post_message_many(shop_id, items)``); the others come from each item."""
+        keyed = {key.param for key in self.keys}
+        return tuple(p for p in self.params if p.name not in keyed)
+
+    def methods(self) -> tuple[str, ...]:
+        """The client methods it gives: :attr:`name`, plus ``{name}_page`` for a paged
+        list and ``{name}_many`` for an update or an insert."""
+        if self.paging is not None:
+            return (self.name, f"{self.name}_page")
+        if self.role in (Role.UPDATE, Role.INSERT):
+            return (self.name, f"{self.name}_many")
+        return (self.name,)
+
 
 @attrs.frozen(kw_only=True)
 class Resource:
@@ -231,16 +258,22 @@ class Resource:
         name: The client attribute (``message_conversations``).
         cli: The command-line noun (``conversations``).
         endpoints: Its endpoints.
+        methods: The class of ``client.<name>``: thin typed wrappers, one method per
+            endpoint, made with the client's :class:`~shopapi._resources.api.Caller`.
     """
 
     name: str
     cli: str
     endpoints: tuple[Endpoint, ...]
+    methods: type
 
     def __attrs_post_init__(self) -> None:
         names = [e.name for e in self.endpoints]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: two endpoints share a method name")
+        for method in (m for e in self.endpoints for m in e.methods()):
+            if not callable(getattr(self.methods, method, None)):
+                raise ValueError(f"{self.name}: {self.methods.__name__} has no {method}()")
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint whose client method is ``name``.

@@ -22,6 +22,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+from operator import attrgetter
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -42,27 +43,19 @@ from .._protocol.limits import PauseGate, TokenBucket
 from .._protocol.requests import (
     Credentials,
     Request,
+    answer_type,
     api_error,
-    build_get,
-    build_list,
-    build_list_messages,
-    build_post_message,
-    build_update,
-    check_conversation,
-    check_message,
+    build_request,
+    check_answer,
     check_page,
-    check_page_items,
     normalize_base_url,
     read_answer,
 )
 from .._protocol.retry import CallState, GiveUp, RetryBudget, RetryPolicy
-from .._resources.message_conversations import (
-    MessageBasicInfo,
-    MessageChanges,
-    MessageConversation,
-    MessageConversationBasicInfo,
-    MessageConversationChanges,
-)
+from .._resources import RESOURCES
+from .._resources.message_conversations import MessageConversations
+from .._resources.shop_groups import ShopGroups
+from .._resources.spec import Endpoint
 from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
 from .transport import RawResponse, UrlBuilder, send
 
@@ -206,7 +199,16 @@ class ShopApiClient:
         self._client_timeout(self._timeout)
         # Shared, read-only request headers (one per codec) -> all headers to send.
         self._merged_headers: dict[int, tuple[Mapping[str, str], Mapping[str, str]]] = {}
-        self.message_conversations = MessageConversations(self)
+        self._calls = _Calls(self)
+        for resource in RESOURCES:
+            setattr(self, resource.name, resource.methods(self._calls))
+
+    # One attribute per resource of RESOURCES, made in __init__; declared here so that
+    # a user's mypy sees each one's type (tests/test_typing_surface.py checks the pairs).
+    message_conversations: MessageConversations
+    """``v1/Shops/{shopId}/MessageConversations``: conversations and their messages."""
+    shop_groups: ShopGroups
+    """``v1/ShopGroups``: shop groups and their root product groups."""
 
     def __repr__(self) -> str:
         auth = "<redacted>" if self._credentials is not None else None
@@ -530,249 +532,110 @@ def _answer_error(request: Request, raw: RawResponse, attempts: int) -> ApiError
     return error
 
 
-async def _walk_pages(
-    fetch: Callable[[int], Awaitable[list[T]]],
-) -> AsyncGenerator[T, None]:
-    """Items of pages 1, 2, ... fetched one at a time, until the first empty page."""
-    page_number = 1
-    while True:
-        page = await fetch(page_number)
-        if not page:
-            return
-        for item in page:
-            yield item
-        page_number += 1
+class _Calls:
+    """The client's :class:`~shopapi._resources.api.Caller`: every endpoint's method
+    is one of these four generic calls, built from the endpoint's description."""
 
-
-class MessageConversations:
-    """``v1/Shops/{shopId}/MessageConversations``: reached as
-    ``client.message_conversations``."""
+    __slots__ = ("_client",)
 
     def __init__(self, client: ShopApiClient) -> None:
         self._client = client
 
-    async def update(
+    def start(
         self,
-        shop_id: int,
-        message_conversation_id: int,
-        changes: MessageConversationChanges,
-    ) -> MessageConversation:
-        """``PUT v1/Shops/{shopId}/MessageConversations/{id}``: save ``changes``.
-
-        Returns:
-            The conversation as the server saved it.
-
-        Raises:
-            ValidationError: Before sending: a field breaks the API's constraints, or
-                ``changes.id``/``changes.shop_id`` differ from the URL's.
-            ApiError: The server refused it (a subclass per status).
-            TransportError: The connection failed or timed out, after the retries.
-            DecodeError: The answer could not be read.
-            ResponseMismatchError: The answer is about another conversation.
-        """
-        return await self._start_update(shop_id, message_conversation_id, changes)
-
-    def _start_update(
-        self,
-        shop_id: int,
-        message_conversation_id: int,
-        changes: MessageConversationChanges,
+        endpoint: Endpoint,
+        path: tuple[object, ...],
+        body: object = None,
+        *,
+        allow_duplicates: bool = False,
         limiter: AdaptiveGate | None = None,
-    ) -> Coroutine[Any, Any, MessageConversation]:
-        """Check and build the PUT now (raising ``ValidationError`` at once) and return
-        the call, to be awaited: the bulk path awaits it directly, one coroutine fewer
-        per item than going through :meth:`update`."""
+    ) -> Coroutine[Any, Any, Any]:
+        """Build the request now (raising ``ValidationError`` at once) and return the
+        call: the bulk path awaits it directly, one coroutine fewer per item."""
         client = self._client
-        request = build_update(
-            client._base_url, shop_id, message_conversation_id, changes, client._codec
+        request = build_request(
+            endpoint,
+            client._base_url,
+            client._codec,
+            path=path,
+            body=body,
+            allow_duplicates=allow_duplicates,
         )
-        call: Coroutine[Any, Any, MessageConversation] = client._call(
+        call: Coroutine[Any, Any, Any] = client._call(
             request,
-            expect=MessageConversation,
-            check=check_conversation(shop_id, message_conversation_id),
+            expect=answer_type(endpoint),
+            check=check_answer(endpoint, path),
             limiter=limiter,
         )
         return call
 
-    async def get(self, shop_id: int, message_conversation_id: int) -> MessageConversation:
-        """``GET v1/Shops/{shopId}/MessageConversations/{id}``: one full conversation.
-
-        **Not documented by the API.** None of ShopCtrl's help pages found so far
-        documents a GET of a single conversation; ASP.NET Web API resources usually have
-        one, and shopapi's fake server serves it, but the real server may answer 404 or
-        405 (a :class:`~shopapi.NotFoundError` or :class:`~shopapi.ClientError`). It is
-        here because a PUT sends every field, and ``list()`` gives only a basic info:
-        reading the full conversation first is the one way to update it without
-        clearing the ten detail fields. Check it against your tenant before relying on it.
-
-        Raises:
-            ApiError: The server refused it (404/405 if it has no such endpoint).
-            TransportError, DecodeError: As for :meth:`update`.
-            ResponseMismatchError: The answer is about another conversation.
-        """
-        client = self._client
-        request = build_get(client._base_url, shop_id, message_conversation_id, codec=client._codec)
-        conversation: MessageConversation = await client._call(
-            request,
-            expect=MessageConversation,
-            check=check_conversation(shop_id, message_conversation_id),
-        )
-        return conversation
-
-    async def list_page(
-        self, shop_id: int, *, page_number: int = 1, page_size: int = 100
-    ) -> builtins.list[MessageConversationBasicInfo]:
-        """``GET v1/Shops/{shopId}/MessageConversations?pageSize&pageNumber``: one page.
-
-        Returns:
-            The page's conversations; an empty list past the end.
-        """
-        client = self._client
-        request = build_list(
-            client._base_url,
-            shop_id,
-            page_number=page_number,
-            page_size=page_size,
-            codec=client._codec,
-        )
-        page: builtins.list[MessageConversationBasicInfo] = await client._call(
-            request,
-            expect=builtins.list[MessageConversationBasicInfo],
-            check=check_page_items(shop_id),
-        )
-        return page
-
-    async def list(
-        self, shop_id: int, *, page_size: int = 100
-    ) -> AsyncGenerator[MessageConversationBasicInfo, None]:
-        """Every conversation of a shop, fetching pages lazily and in order.
-
-        A page is fetched only when the previous one has been consumed, and the first
-        empty page ends the list (the API's paging contract). Retries and limits apply
-        to every page.
-        """
-        check_page(1, page_size)
-        async for conversation in _walk_pages(
-            lambda n: self.list_page(shop_id, page_number=n, page_size=page_size)
-        ):
-            yield conversation
-
-    async def messages_page(
+    async def page(
         self,
-        shop_id: int,
-        message_conversation_id: int,
+        endpoint: Endpoint,
+        path: tuple[object, ...],
+        query: Mapping[str, object] | None = None,
         *,
         page_number: int = 1,
-        page_size: int = 100,
-    ) -> builtins.list[MessageBasicInfo]:
-        """``GET .../MessageConversations/{id}/Messages?pageSize&pageNumber``: one page."""
+        page_size: int | None = None,
+    ) -> builtins.list[Any]:
         client = self._client
-        request = build_list_messages(
+        request = build_request(
+            endpoint,
             client._base_url,
-            shop_id,
-            message_conversation_id,
+            client._codec,
+            path=path,
+            query=query,
             page_number=page_number,
             page_size=page_size,
-            codec=client._codec,
         )
-        page: builtins.list[MessageBasicInfo] = await client._call(
-            request,
-            expect=builtins.list[MessageBasicInfo],
-            check=check_page_items(shop_id, message_conversation_id),
+        page: builtins.list[Any] = await client._call(
+            request, expect=answer_type(endpoint), check=check_answer(endpoint, path)
         )
         return page
 
-    async def messages(
-        self, shop_id: int, message_conversation_id: int, *, page_size: int = 100
-    ) -> AsyncGenerator[MessageBasicInfo, None]:
-        """Every message of a conversation, pages fetched lazily, in order, until an
-        empty one."""
-        check_page(1, page_size)
-        async for message in _walk_pages(
-            lambda n: self.messages_page(
-                shop_id, message_conversation_id, page_number=n, page_size=page_size
-            )
-        ):
-            yield message
-
-    async def post_message(
+    async def items(
         self,
-        shop_id: int,
-        message_conversation_id: int,
-        message: MessageChanges,
+        endpoint: Endpoint,
+        path: tuple[object, ...],
+        query: Mapping[str, object] | None = None,
         *,
-        allow_duplicates: bool = False,
-    ) -> MessageBasicInfo:
-        """``POST .../MessageConversations/{id}/Messages``: add a message.
+        page_size: int | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """Items of pages 1, 2, ... fetched one at a time, until the first empty page."""
+        if endpoint.paging is None:
+            raise ConfigurationError(f"{endpoint.method} {endpoint.path} does not page")
+        check_page(1, endpoint.paging.size if page_size is None else page_size)
+        page_number = 1
+        while True:
+            page = await self.page(
+                endpoint, path, query, page_number=page_number, page_size=page_size
+            )
+            if not page:
+                return
+            for item in page:
+                yield item
+            page_number += 1
 
-        A POST is not idempotent: repeating one the server did process posts the message
-        twice. So it is retried only where the request provably never reached the
-        server (the connection was refused or never made) or the server said it did not
-        process it (429). After a timeout, a dropped connection or a 5xx the server may
-        have stored it, so it is not retried unless ``allow_duplicates=True`` says a
-        duplicate is acceptable.
-
-        Args:
-            shop_id: The shop.
-            message_conversation_id: The conversation; ``message`` must name it too.
-            message: The message, with ``id=0`` (an insert; the client enforces it).
-            allow_duplicates: Retry after timeouts, drops and 5xx as well.
-
-        Returns:
-            The message as the server answers it.
-
-        Raises:
-            ValidationError: Before sending (``id`` not 0, another conversation's id,
-                a field breaking the constraints).
-            ApiError, TransportError, DecodeError: As for :meth:`update`.
-        """
-        client = self._client
-        request = build_post_message(
-            client._base_url,
-            shop_id,
-            message_conversation_id,
-            message,
-            client._codec,
-            allow_duplicates=allow_duplicates,
-        )
-        result: MessageBasicInfo = await client._call(
-            request, expect=MessageBasicInfo, check=check_message(message_conversation_id)
-        )
-        return result
-
-    def update_many(
+    def many(
         self,
-        items: Iterable[MessageConversationChanges] | AsyncIterable[MessageConversationChanges],
+        endpoint: Endpoint,
+        items: Iterable[Any] | AsyncIterable[Any],
+        given: tuple[object, ...] = (),
         *,
         concurrency: int | Literal["auto"] = "auto",
         max_concurrency: int | None = None,
         on_limit_change: Callable[[int], None] | None = None,
-    ) -> AsyncGenerator[UpdateResult, None]:
-        """Update many conversations; yield one :class:`UpdateResult` per item as each ends.
-
-        The shop and conversation ids come from each item's ``shop_id`` and ``id``.
-        An invalid item fails alone with its ``ValidationError`` and sends nothing; a
-        permanent failure fails alone; transient ones are retried by the client's
-        policy. Input is pulled lazily (never more than ``2 * concurrency`` items ahead
-        of the results consumed, ``2 * max_concurrency`` with ``"auto"``), so millions
-        of items stream through in constant memory. ``aclose()`` the iterator (or cancel
-        its consumer) to stop early: work in flight is cancelled.
-
-        With ``concurrency="auto"`` (the default) the number of requests in flight adapts
-        to the server: it is learnt from each answer's round trip and cut at once on 429,
-        503, 504 or a timeout (see :mod:`shopapi._protocol.adaptive`), within ``max_concurrency``.
-        It needs no tuning and composes with the client's rate limit, its 429 pause and
-        its retry budget.
-
-        Args:
-            items: An iterable or async iterable of ``MessageConversationChanges``.
-            concurrency: Requests in flight at most, or ``"auto"`` (the default).
-            max_concurrency: With ``"auto"``, the ceiling (never above the client's
-                ``Limits.max_concurrency``); by default that, else 100, the size of the
-                client's own connection pool.
-            on_limit_change: With ``"auto"``, called with each new limit (for progress
-                displays; it must not block).
-        """
+        allow_duplicates: bool = False,
+    ) -> AsyncGenerator[UpdateResult[Any, Any], None]:
+        if endpoint.body is None:
+            raise ConfigurationError(f"{endpoint.method} {endpoint.path} takes no body")
+        if len(given) != len(endpoint.given_params()):
+            names = ", ".join(p.name for p in endpoint.given_params()) or "none"
+            raise ConfigurationError(
+                f"{endpoint.method} {endpoint.path}: the path parameters given are {names}"
+            )
+        path_of = _path_of(endpoint, given)
+        start = self.start
         if concurrency != "auto":
             if max_concurrency is not None or on_limit_change is not None:
                 raise ConfigurationError(
@@ -782,7 +645,11 @@ class MessageConversations:
                 raise ConfigurationError(
                     f"concurrency must be an int >= 1 or 'auto', got {concurrency!r}"
                 )
-            return run_bulk(self._start_update, items, concurrency=concurrency)
+
+            def one(item: Any) -> Coroutine[Any, Any, Any]:
+                return start(endpoint, path_of(item), item, allow_duplicates=allow_duplicates)
+
+            return run_bulk(one, items, item_type=endpoint.body, concurrency=concurrency)
         client_ceiling = self._client._limits.max_concurrency
         ceiling = client_ceiling or DEFAULT_MAX_CONCURRENCY
         if max_concurrency is not None:
@@ -796,11 +663,25 @@ class MessageConversations:
                 )
             ceiling = min(client_ceiling or max_concurrency, max_concurrency)
         gate = AdaptiveGate(AdaptiveLimit(max_limit=ceiling), on_change=on_limit_change)
-        start = self._start_update
 
-        def update(
-            shop_id: int, conversation_id: int, changes: MessageConversationChanges
-        ) -> Coroutine[Any, Any, MessageConversation]:
-            return start(shop_id, conversation_id, changes, gate)
+        def gated(item: Any) -> Coroutine[Any, Any, Any]:
+            path = path_of(item)
+            return start(endpoint, path, item, allow_duplicates=allow_duplicates, limiter=gate)
 
-        return run_bulk(update, items, concurrency=ceiling, admission=gate)
+        return run_bulk(gated, items, item_type=endpoint.body, concurrency=ceiling, admission=gate)
+
+
+def _path_of(endpoint: Endpoint, given: tuple[object, ...]) -> Callable[[Any], tuple[object, ...]]:
+    """An item's path parameters, in template order: from its key fields, and from
+    ``given`` for the parameters no key field carries."""
+    keyed = {key.param: key.field for key in endpoint.keys}
+    fields = [keyed.get(param.name) for param in endpoint.params]
+    if len(fields) > 1 and None not in fields:
+        return attrgetter(*fields)  # type: ignore[arg-type]  # a tuple for many names
+    values = iter(given)
+    plan = [(field, None if field is not None else next(values)) for field in fields]
+
+    def path_of(item: Any) -> tuple[object, ...]:
+        return tuple(getattr(item, f) if f is not None else v for f, v in plan)
+
+    return path_of

@@ -134,7 +134,8 @@ def neutral_decimals(draw: st.DrawFn) -> str:
 
 
 def _nullable(f: WireField, value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), value) if f.nullable else value
+    # A required field is always set (a valid body has it), nullable or not.
+    return st.one_of(st.none(), value) if f.nullable and not f.required else value
 
 
 def _neutral_list(f: WireField) -> st.SearchStrategy[Any]:

@@ -67,7 +67,8 @@ def decimals() -> st.SearchStrategy[Decimal]:
 
 
 def _nullable(f: WireField, value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), value) if f.nullable else value
+    # A required field is always set (a valid body has it), nullable or not.
+    return st.one_of(st.none(), value) if f.nullable and not f.required else value
 
 
 def _list(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
@@ -98,5 +99,6 @@ def _value(f: WireField, fmt: Format) -> st.SearchStrategy[Any]:
 
 
 def client_models(cls: type, fmt: Format) -> st.SearchStrategy[Any]:
-    """Instances of ``cls`` that ``fmt`` can carry, every non-nullable field set."""
+    """Instances of ``cls`` that ``fmt`` can carry, every non-nullable or required field
+    set."""
     return st.builds(cls, **{f.name: _value(f, fmt) for f in json_order(cls)})

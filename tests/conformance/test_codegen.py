@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,15 @@ import attrs
 import pytest
 
 from conformance import codegen, harness
-from shopapi._resources import message_conversations as _models
+from shopapi._resources import RESOURCES
 from shopapi._wire.fields import Kind, boolean, enum_field, integer, json_order, string, timestamp
 
 
 def test_every_public_model_is_generated() -> None:
     """A model a resource's endpoints send or receive gets its C# class (and its conformance
     tests, which are parametrized over the same tuple) without any change here."""
-    public = [getattr(_models, n) for n in _models.__all__]
+    modules = [sys.modules[resource.methods.__module__] for resource in RESOURCES]
+    public = [getattr(module, n) for module in modules for n in module.__all__]
     public_models = {m.__name__ for m in public if isinstance(m, type) and attrs.has(m)}
     assert {c.__name__ for c in codegen.MODEL_TYPES} == public_models
     source = codegen.generate()
