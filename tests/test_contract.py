@@ -95,8 +95,9 @@ def _faults(endpoint: Endpoint) -> Iterator[str]:
     yield "unavailable"
     yield "drop_before_body"
     yield "drop_after_body"
-    yield "truncated"
     if endpoint.answer is not None:
+        # (An answer with no model has no body to cut short, or to garble.)
+        yield "truncated"
         yield "malformed"
         yield "wrong_content_type"
     if endpoint.answer is not None and endpoint.keys:

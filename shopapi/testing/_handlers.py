@@ -56,6 +56,39 @@ class Call:
         return self.info.endpoint
 
 
+@attrs.frozen
+class _Binding:
+    """How an endpoint's body binds: what its checks need, worked out once."""
+
+    prefix: str
+    """The action parameter's name, prefixing ``ModelState`` keys."""
+    wires: Mapping[str, str]
+    """Field name to wire name."""
+    lengths: Mapping[str, tuple[str, int]]
+    """Wire name to (field name, maximum length), for the fields that have one."""
+    keys: tuple[tuple[str, str, str, str], ...]
+    """(field, wire, path parameter, its wire name) per key, in the body's field order."""
+
+    @classmethod
+    def of(cls, endpoint: Endpoint) -> _Binding:
+        body = endpoint.body
+        assert body is not None
+        fields = wire_fields(body)
+        wires = {f.name: f.wire for f in fields}
+        order = [a.name for a in attrs.fields(body)]
+        params = {p.name: p.wire for p in endpoint.params}
+        keys = tuple(
+            (k.field, wires[k.field], k.param, params[k.param])
+            for k in sorted(endpoint.keys, key=lambda k: order.index(k.field))
+        )
+        return cls(
+            prefix=_BODY_NAMES.get(body, _DEFAULT_BODY_NAME),
+            wires=wires,
+            lengths={f.wire: (f.name, f.max_length) for f in fields if f.max_length is not None},
+            keys=keys,
+        )
+
+
 def _where(info: EndpointInfo, values: Mapping[str, int | str]) -> str:
     """`` in shop 1``: the scope of a missing item, in words."""
     params = {p.name: p for p in info.endpoint.params}
@@ -75,6 +108,7 @@ class Handlers:
     def __init__(self, store: Store, infos: Mapping[Endpoint, EndpointInfo]) -> None:
         self.store = store
         self.infos = infos
+        self._bindings: dict[Endpoint, _Binding] = {}
 
     # -- what a success answers -------------------------------------------------------------
 
@@ -184,7 +218,10 @@ class Handlers:
         """The body as its model (XML enum names made integers), or a 400/415 answer."""
         endpoint = call.endpoint
         assert endpoint.body is not None
-        prefix = _BODY_NAMES.get(endpoint.body, _DEFAULT_BODY_NAME)
+        binding = self._bindings.get(endpoint)
+        if binding is None:
+            binding = self._bindings[endpoint] = _Binding.of(endpoint)
+        prefix = binding.prefix
         if not call.body.strip() and not call.content_type:
             return invalid(call.fmt, {prefix: ["A request body is required."]})
         body_fmt = body_format(call.content_type)
@@ -196,28 +233,25 @@ class Handlers:
             path = prefix if exc.field is None else f"{prefix}.{exc.field}"
             return invalid(call.fmt, {path: [str(exc)]})
         state: dict[str, list[str]] = {}
-        lengths = {f.wire: f.max_length for f in wire_fields(endpoint.body)}
         for err in field_errors(received, fmt=body_fmt.name):
             state.setdefault(f"{prefix}.{err.field}", []).append(
-                _field_message(received, err.field, err.message, lengths)
+                _field_message(received, err.field, err.message, binding.lengths)
             )
         try:
             received = from_wire_names(received)
         except KeyError as exc:
             state.setdefault(prefix, []).append(f"Unknown enum name {exc}.")
-        wires = {f.name: f.wire for f in wire_fields(endpoint.body)}
-        if endpoint.insert_id is not None and getattr(received, endpoint.insert_id) != 0:
-            state.setdefault(f"{prefix}.{wires[endpoint.insert_id]}", []).append(
-                f"{wires[endpoint.insert_id]} must be 0 for a new {call.info.collection.words}."
+        insert_id = endpoint.insert_id
+        if insert_id is not None and getattr(received, insert_id) != 0:
+            wire = binding.wires[insert_id]
+            state.setdefault(f"{prefix}.{wire}", []).append(
+                f"{wire} must be 0 for a new {call.info.collection.words}."
             )
-        order = [a.name for a in attrs.fields(endpoint.body)]
-        params = {p.name: p for p in endpoint.params}
-        for key in sorted(endpoint.keys, key=lambda k: order.index(k.field)):
-            value, url = getattr(received, key.field), call.values[key.param]
+        for field, wire, param, param_wire in binding.keys:
+            value, url = getattr(received, field), call.values[param]
             if value != url:
-                wire = wires[key.field]
                 state.setdefault(f"{prefix}.{wire}", []).append(
-                    f"{wire} {value} does not match the URL's {params[key.param].wire} {url}."
+                    f"{wire} {value} does not match the URL's {param_wire} {url}."
                 )
         if state:
             return invalid(call.fmt, state)
@@ -311,12 +345,14 @@ def _inserted(item: Any, ident: int, identity: str) -> Any:
     return attrs.evolve(item, **changes)
 
 
-def _field_message(obj: Any, wire: str, message: str, lengths: Mapping[str, int | None]) -> str:
+def _field_message(
+    obj: Any, wire: str, message: str, lengths: Mapping[str, tuple[str, int]]
+) -> str:
     """ASP.NET's ``MaxLengthAttribute`` text for length errors; ours for the rest."""
-    limit = lengths.get(wire)
-    if limit is not None:
-        name = next((f.name for f in wire_fields(type(obj)) if f.wire == wire), None)
-        value = getattr(obj, name) if name is not None else None
+    spec = lengths.get(wire)
+    if spec is not None:
+        name, limit = spec
+        value = getattr(obj, name)
         if isinstance(value, str) and utf16_length(value) > limit:
             return (
                 f"The field {wire} must be a string or array type with a maximum length "
