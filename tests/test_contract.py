@@ -89,7 +89,7 @@ def _faults(endpoint: Endpoint) -> Iterator[str]:
     if endpoint.body is not None and _invalid_field(endpoint) is not None:
         yield "invalid_body"
     yield "unauthorized"
-    if info.identity_param is not None or info.parents or endpoint.role is Role.UPDATE:
+    if info.identity_param is not None or info.parents or endpoint.role in (Role.GET, Role.UPDATE):
         yield "not_found"
     yield "rate_limited"
     yield "unavailable"
@@ -137,7 +137,8 @@ def client_for(server: FakeShopServer, case: Case, password: str = PASSWORD) -> 
 def fresh_values(endpoint: Endpoint) -> dict[str, int | str]:
     """Path values no earlier test used, so each test sees only what it seeds."""
     return {
-        p.name: next(_IDS) if p.type is int else f"CODE-{next(_IDS)}/x" for p in endpoint.params
+        p.name: next(_IDS) if p.type is int else f"CODE-{next(_IDS)}" + "/x" * p.catch_all
+        for p in endpoint.params
     }
 
 
@@ -174,7 +175,7 @@ def body_for(case: Case, values: dict[str, int | str], seeded: list[Any]) -> Any
 def seed(case: Case, server: FakeShopServer, values: dict[str, int | str]) -> list[Any]:
     """What the call finds: 3 items for a list, the addressed item (a new one for an
     update whose path names none), and the parents."""
-    n = {Role.LIST: 3, Role.UPDATE: 1}.get(case.endpoint.role, 0)
+    n = {Role.LIST: 3, Role.GET: 1, Role.UPDATE: 1}.get(case.endpoint.role, 0)
     return server.seed_endpoint(case.endpoint, values, n=n)
 
 

@@ -152,6 +152,28 @@ class ShopGroupChanges(ShopGroup):
     """Shaped like ``ShopGroupChanges``."""
 
 
+@attrs.frozen(kw_only=True)
+class ShopProduct:
+    """Shaped like the API's ``ShopProduct``, found by its code."""
+
+    id: int = integer("Id", nullable=False, required=True)
+    code: str | None = string("Code", 50)
+    shop_group_id: int = integer("ShopGroupId", nullable=False, required=True)
+
+
+_GROUP = PathParam(wire="shopGroupId", name="shop_group_id")
+BY_CODE = Endpoint(
+    name="product_by_code",
+    role=Role.GET,
+    method="GET",
+    path="v1/ShopGroups/{shopGroupId}/ShopProductByCode/{*code}",
+    params=(_GROUP, PathParam(wire="code", name="code", type=str, catch_all=True)),
+    answer=ShopProduct,
+    keys=(Key("shop_group_id", "shop_group_id"), Key("code", "code")),
+    collection="shop_products",
+    summary="A product of the shop group by its code.",
+)
+
 GROUPS = Resource(
     name="shop_groups",
     cli="shop-groups",
@@ -181,12 +203,13 @@ GROUPS = Resource(
             role=Role.GET,
             method="GET",
             path="v1/ShopGroups/{shopGroupId}",
-            params=(PathParam(wire="shopGroupId", name="shop_group_id"),),
+            params=(_GROUP,),
             answer=ShopGroup,
             keys=(Key("id", "shop_group_id"),),
             collection="shop_groups",
             summary="One ShopGroup.",
         ),
+        BY_CODE,
     ),
 )
 
@@ -291,3 +314,28 @@ async def test_the_shifted_page_names_another_shop(server: FakeShopServer) -> No
         async with http.get(url, headers={"Authorization": AUTH}) as resp:
             page = JsonCodec().decode(await resp.read(), list[MessageConversationBasicInfo])
     assert {c.shop_id for c in page} == {1 + OTHER_CONVERSATION_OFFSET}
+
+
+async def test_a_get_by_code_finds_the_item_by_its_keys(groups: FakeShopServer) -> None:
+    """No identity in the path: the item whose key fields equal the path's is found, and
+    its parent (the shop group, whose GET path is a prefix) must be stored."""
+    group, product = groups.seed_endpoint(BY_CODE, {"shop_group_id": 5, "code": "A/B-1"})
+    assert type(group) is ShopGroup
+    assert group.id == 5
+    assert type(product) is ShopProduct
+    assert (product.code, product.shop_group_id) == ("A/B-1", 5)
+    json = JsonCodec()
+    headers = {"Authorization": AUTH}
+    base = f"{groups.base_url}/v1/ShopGroups"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/5/ShopProductByCode/A/B-1", headers=headers) as resp:
+            assert resp.status == 200
+            assert json.decode(await resp.read(), ShopProduct) == product
+        async with http.get(f"{base}/5/ShopProductByCode/A/B-2", headers=headers) as resp:
+            assert resp.status == 404
+            assert (await resp.json())[
+                "Message"
+            ] == "ShopProduct A/B-2 was not found in shop group 5."
+        async with http.get(f"{base}/6/ShopProductByCode/A/B-1", headers=headers) as resp:
+            assert resp.status == 404
+            assert (await resp.json())["Message"] == "ShopGroup 6 was not found."

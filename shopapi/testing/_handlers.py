@@ -194,12 +194,21 @@ class Handlers:
         return ok(call.fmt, encode(call.fmt, self.page(call, paging), call.endpoint.answer))
 
     def stored(self, call: Call) -> Any:
-        """The item a GET or UPDATE addresses, or ``None``."""
+        """The item a GET or UPDATE addresses, or ``None``: by its identity when the path
+        names it, else the first whose key fields equal the path's (a code, say)."""
         info = call.info
         scope = info.scope_of(call.values)
-        if scope is None or info.identity_param is None:
+        if scope is None:
             return None
-        return self.store.get(call.endpoint.collection, scope, call.values[info.identity_param])
+        collection = call.endpoint.collection
+        if info.identity_param is not None:
+            return self.store.get(collection, scope, call.values[info.identity_param])
+        keys = [(k.field, call.values[k.param]) for k in call.endpoint.keys]
+        n = len(scope)
+        for key, item in self.store.items[collection].items():
+            if key[:n] == scope and all(getattr(item, f) == v for f, v in keys):
+                return item
+        return None
 
     def _get(self, call: Call) -> web.Response:
         item = self.stored(call)
@@ -207,8 +216,9 @@ class Handlers:
             missing = self.missing_parent(call)
             if missing is not None:
                 return missing
-            assert call.info.identity_param is not None
-            ident = call.values[call.info.identity_param]
+            params = call.endpoint.params
+            name = call.info.identity_param or (params[-1].name if params else None)
+            ident = "" if name is None else call.values[name]
             return self._missing(call.info, call.values, ident, call.fmt)
         answer = call.endpoint.answer
         assert answer is not None

@@ -241,9 +241,10 @@ class FakeShopServer:
         endpoint of :data:`shopapi._resources.RESOURCES`.
 
         Its parents (the conversation of a message) are stored first where missing;
-        then, if the path names an item (a GET or an UPDATE), that item where missing;
-        else (a LIST or an INSERT) ``n`` new items under the next identities. Each is a
-        sample, a pure function of its ids.
+        then, if the path names an item by its identity (a GET or an UPDATE), that item
+        where missing; else ``n`` new items under the next identities, their key fields
+        those of the path (for a LIST, an INSERT, or a GET by code, which finds the
+        first). Each is a sample, a pure function of its ids.
 
         Args:
             endpoint: One of the descriptions' endpoints.

@@ -7,12 +7,14 @@ collection of items. From the descriptions alone the fake derives, per collectio
   answers (an answer type on a tie), so nothing a request sends is lost, and every
   answer is made from the stored item by field name;
 * its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``;
-* its scope: the path parameters other than the one naming the item itself (the key
-  whose field is the identity), so ``(shop_id, id)`` keys a conversation and
-  ``(shop_id, message_conversation_id, id)`` a message;
+* its scope: under a parent (the GET or UPDATE of another collection whose path is a
+  prefix of this one's), the parent's path parameters; else the path parameters other
+  than the one naming the item itself (the key whose field is the identity). So
+  ``(shop_id, id)`` keys a conversation and ``(shop_id, message_conversation_id, id)`` a
+  message;
 
-and per endpoint, its parents (the GET of another collection whose path is a prefix of
-this one's: they must be stored for this one to be found), the parameter faults and
+and per endpoint, its parents (they must be stored for it to be found), the parameter
+faults and
 counters are keyed by (the most specific parameter naming an item), and the fields
 ``Fault.other_conversation()`` shifts. Pure.
 """
@@ -129,6 +131,19 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
     by_collection: dict[str, list[Endpoint]] = {}
     for endpoint in endpoints:
         by_collection.setdefault(endpoint.collection, []).append(endpoint)
+    parents: dict[Endpoint, tuple[Endpoint, ...]] = {}
+    for endpoint in endpoints:
+        found: dict[str, Endpoint] = {}
+        for p in endpoints:
+            if (
+                p.role in (Role.GET, Role.UPDATE)
+                and p.collection != endpoint.collection
+                and endpoint.path.lower().startswith(p.path.lower() + "/")
+            ):
+                known = found.get(p.collection)
+                if known is None or len(p.params) > len(known.params):
+                    found[p.collection] = p  # the longest: it names the parent item
+        parents[endpoint] = tuple(found.values())
     collections: dict[str, Collection] = {}
     for name, members in by_collection.items():
         stored = _stored_type(members)
@@ -138,8 +153,13 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
             raise ValueError(f"collection {name!r}: {stored.__name__} has no field {identity!r}")
         fields = {k.param: k.field for e in members for k in e.keys}
         first = members[0]
-        own = {k.param for k in first.keys if k.field == identity}
-        scope = tuple(p.name for p in first.params if p.name not in own)
+        if parents[first]:
+            # Under a parent, the parent's path names the scope (the rest names the item).
+            longest = max(parents[first], key=lambda p: len(p.params))
+            scope = tuple(p.name for p in longest.params)
+        else:
+            own = {k.param for k in first.keys if k.field == identity}
+            scope = tuple(p.name for p in first.params if p.name not in own)
         collections[name] = Collection(name, stored, identity, scope, fields)
     item_params = {
         k.param for e in endpoints for k in e.keys if k.field == collections[e.collection].identity
@@ -151,13 +171,6 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
             (k.param for k in endpoint.keys if k.field == collection.identity), None
         )
         target = next((p.name for p in reversed(endpoint.params) if p.name in item_params), None)
-        parents = tuple(
-            p
-            for p in endpoints
-            if p.role is Role.GET
-            and p.collection != endpoint.collection
-            and endpoint.path.lower().startswith(p.path.lower() + "/")
-        )
         shifted: list[str] = []
         if endpoint.answer is not None:
             answer_fields = attrs.fields_dict(endpoint.answer)
@@ -168,7 +181,7 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
             if keys and keys[-1].field not in shifted:
                 shifted.append(keys[-1].field)
         infos[endpoint] = EndpointInfo(
-            endpoint, collection, identity_param, target, parents, tuple(shifted)
+            endpoint, collection, identity_param, target, parents[endpoint], tuple(shifted)
         )
     return infos
 
