@@ -14,9 +14,9 @@ collection of items. From the descriptions alone the fake derives, per collectio
   message;
 
 and per endpoint, its parents (they must be stored for it to be found), the parameter
-faults and
-counters are keyed by (the most specific parameter naming an item), and the fields
-``Fault.other_conversation()`` shifts. Pure.
+faults and counters are keyed by (the most specific parameter naming an item), and the
+fields ``Fault.other_conversation()`` shifts (the identity, and the key of the URL's most
+specific parameter: one the client checks). Pure.
 """
 
 from __future__ import annotations
