@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopapi._protocol.errorbody import ErrorBody, parse_error_body, render_error_body
+from shopapi._protocol.errorbody import ErrorBody, parse_error_body
+from shopapi.testing._errors import render_error_body
 from tests.strategies import xml_chars
 
 CONTENT_TYPES = [

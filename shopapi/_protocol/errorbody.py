@@ -1,14 +1,15 @@
-"""ASP.NET Web API error bodies (``HttpError``), read and written. Pure.
+"""ASP.NET Web API error bodies (``HttpError``), as the client reads them. Pure.
 
 The API does not document its error bodies, but ASP.NET's ``HttpError`` is the likely
 shape: ``{"Message": ..., "ModelState": {"changes.Field": ["..."]}}`` in JSON and
 ``<Error><Message/><ModelState><changes.Field/></ModelState></Error>`` in XML. The
-client parses it when it is there and keeps the raw body either way.
+client parses it when it is there and keeps the raw body either way. (The client never
+writes one; the fake server's writer is :func:`shopapi.testing._errors.render_error_body`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -18,7 +19,7 @@ from .._exceptions import DecodeError
 from ..codecs._base import normalize_media_type, suffix_base
 from ..codecs.xml import parse_document, unmark
 
-__all__ = ["ErrorBody", "parse_error_body", "render_error_body"]
+__all__ = ["ErrorBody", "parse_error_body"]
 
 _MESSAGE_KEYS = ("Message", "message", "error_description", "error")
 _DETAIL_KEYS = ("MessageDetail", "ExceptionMessage")
@@ -112,27 +113,3 @@ def parse_error_body(data: bytes, content_type: str | None) -> ErrorBody | None:
     except (orjson.JSONDecodeError, DecodeError, ValueError, TypeError):
         return None
     return None
-
-
-def render_error_body(
-    media_type: str,
-    message: str,
-    model_state: Mapping[str, Sequence[str]] | None = None,
-) -> bytes:
-    """Write an ``HttpError`` body as ASP.NET would (used by the fake server)."""
-    if _is_xml(normalize_media_type(media_type)):
-        from lxml import etree
-
-        root = etree.Element("Error")
-        etree.SubElement(root, "Message").text = message
-        if model_state:
-            state = etree.SubElement(root, "ModelState")
-            for key, messages in model_state.items():
-                for m in messages:
-                    etree.SubElement(state, key).text = m
-        out: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=False)
-        return out
-    body: dict[str, Any] = {"Message": message}
-    if model_state:
-        body["ModelState"] = {k: list(v) for k, v in model_state.items()}
-    return orjson.dumps(body)
