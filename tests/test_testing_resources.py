@@ -92,10 +92,23 @@ def test_the_shifted_fields_are_the_identity_and_the_most_specific_key() -> None
         ("conversations", "update"): ("id",),
         ("messages", "messages"): ("id", "message_conversation_id"),
         ("messages", "post_message"): ("id", "message_conversation_id"),
+        ("shop_groups", "insert"): ("id",),
+        ("shop_groups", "update"): (),
+        ("product_groups", "root_product_groups"): ("id",),
     }
     for info in infos.values():
         key_fields = {k.field for k in info.endpoint.keys}
         assert not key_fields or key_fields & set(info.shifted), info.endpoint.path
+
+
+def _methods(*endpoints: Endpoint) -> type:
+    """A class with the client methods a Resource requires (``Resource.methods``); the fake
+    server never calls them, these tests only serve the descriptions."""
+
+    def method(self: object, *args: object, **kwargs: object) -> object:
+        raise AssertionError("the fake server's tests call no client method")
+
+    return type("Methods", (), {m: method for e in endpoints for m in e.methods()})
 
 
 # -- routing ------------------------------------------------------------------------------
@@ -128,7 +141,13 @@ def test_a_catch_all_takes_the_rest_of_the_path() -> None:
         collection="products",
         summary="A product by its code.",
     )
-    routes = Routes([Resource(name="products", cli="products", endpoints=(endpoint,))])
+    routes = Routes(
+        [
+            Resource(
+                name="products", cli="products", endpoints=(endpoint,), methods=_methods(endpoint)
+            )
+        ]
+    )
     found = routes.match("GET", "/v1/shopgroups/4/shopproductbycode/A/B-1")
     assert isinstance(found, Matched)
     assert found.values == {"shop_group_id": 4, "code": "A/B-1"}
@@ -174,49 +193,54 @@ BY_CODE = Endpoint(
     summary="A product of the shop group by its code.",
 )
 
+_GROUP_ENDPOINTS = (
+    Endpoint(
+        name="update",
+        role=Role.UPDATE,
+        method="PUT",
+        path="v1/ShopGroups",
+        body=ShopGroupChanges,
+        collection="shop_groups",
+        summary="Update an existing ShopGroup (answers no model).",
+    ),
+    Endpoint(
+        name="create",
+        role=Role.INSERT,
+        method="POST",
+        path="v1/ShopGroups",
+        body=ShopGroupChanges,
+        answer=ShopGroup,
+        insert_id="id",
+        collection="shop_groups",
+        summary="Add a new ShopGroup.",
+    ),
+    Endpoint(
+        name="get",
+        role=Role.GET,
+        method="GET",
+        path="v1/ShopGroups/{shopGroupId}",
+        params=(_GROUP,),
+        answer=ShopGroup,
+        keys=(Key("id", "shop_group_id"),),
+        collection="shop_groups",
+        summary="One ShopGroup.",
+    ),
+    BY_CODE,
+)
+
 GROUPS = Resource(
+    methods=_methods(*_GROUP_ENDPOINTS),
     name="shop_groups",
     cli="shop-groups",
-    endpoints=(
-        Endpoint(
-            name="update",
-            role=Role.UPDATE,
-            method="PUT",
-            path="v1/ShopGroups",
-            body=ShopGroupChanges,
-            collection="shop_groups",
-            summary="Update an existing ShopGroup (answers no model).",
-        ),
-        Endpoint(
-            name="create",
-            role=Role.INSERT,
-            method="POST",
-            path="v1/ShopGroups",
-            body=ShopGroupChanges,
-            answer=ShopGroup,
-            insert_id="id",
-            collection="shop_groups",
-            summary="Add a new ShopGroup.",
-        ),
-        Endpoint(
-            name="get",
-            role=Role.GET,
-            method="GET",
-            path="v1/ShopGroups/{shopGroupId}",
-            params=(_GROUP,),
-            answer=ShopGroup,
-            keys=(Key("id", "shop_group_id"),),
-            collection="shop_groups",
-            summary="One ShopGroup.",
-        ),
-        BY_CODE,
-    ),
+    endpoints=_GROUP_ENDPOINTS,
 )
 
 
 @pytest.fixture
 async def groups(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeShopServer]:
-    monkeypatch.setattr("shopapi.testing._server.RESOURCES", (*RESOURCES, GROUPS))
+    # GROUPS stands in for the real shop groups resource (which it would clash with).
+    others = tuple(r for r in RESOURCES if r.name != GROUPS.name)
+    monkeypatch.setattr("shopapi.testing._server.RESOURCES", (*others, GROUPS))
     async with FakeShopServer(username=USER, password=PASSWORD) as srv:
         yield srv
 

@@ -7,7 +7,7 @@ collection of items. From the descriptions alone the fake derives, per collectio
   answers (an answer type on a tie), so nothing a request sends is lost, and every
   answer is made from the stored item by field name;
 * its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``;
-* its scope: under a parent (the GET or UPDATE of another collection whose path is a
+* its scope: under a parent (the GET or UPDATE of another collection whose path ends in an item
   prefix of this one's), the parent's path parameters; else the path parameters other
   than the one naming the item itself (the key whose field is the identity). So
   ``(shop_id, id)`` keys a conversation and ``(shop_id, message_conversation_id, id)`` a
@@ -137,6 +137,9 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
         for p in endpoints:
             if (
                 p.role in (Role.GET, Role.UPDATE)
+                # A parent names an item: a collection-wide PUT (``PUT v1/ShopGroups``,
+                # the id in the body) is a prefix of paths it is no parent of.
+                and p.path.endswith("}")
                 and p.collection != endpoint.collection
                 and endpoint.path.lower().startswith(p.path.lower() + "/")
             ):
