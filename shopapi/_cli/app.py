@@ -91,7 +91,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         if (
             "%(default)" not in text
             and "default:" not in text
-            and default not in (None, False, argparse.SUPPRESS)
+            and default is not None
+            and default is not False
+            and default is not argparse.SUPPRESS
             and action.option_strings
         ):
             text += " (default: %(default)s)"

@@ -1,0 +1,307 @@
+"""The command line derives from the resource descriptions: nouns, verbs, options, help,
+and dispatch through the client's methods by name, for any resource in the registry."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from shopapi import (
+    JsonCodec,
+    MessageConversation,
+    MessageConversationBasicInfo,
+    MessageConversationChanges,
+    ShopApiClient,
+)
+from shopapi._cli.app import build_parser, main
+from shopapi._cli.commands import derive, filter_flag, kebab, param_flag, verb
+from shopapi._cli.common import base_url, credentials
+from shopapi._cli.reading import export, get
+from shopapi._cli.writing import write
+from shopapi._resources import RESOURCES
+from shopapi._resources.spec import (
+    Endpoint,
+    Key,
+    Paging,
+    PathParam,
+    QueryKind,
+    QueryParam,
+    Resource,
+    Role,
+)
+from shopapi.testing import FakeShopServer
+
+USER, PASSWORD = "cmd", "cmd-secret"
+ENV = {"SHOPAPI_USERNAME": USER, "SHOPAPI_PASSWORD": PASSWORD}
+
+# A resource the command line has never heard of: the conversation endpoints under
+# another noun, with a filter, served by the fake server at the same paths.
+_SHOP = PathParam(wire="shopId", name="shop_id")
+_THREAD = PathParam(wire="messageConversationId", name="message_conversation_id")
+_PATH = "v1/Shops/{shopId}/MessageConversations"
+_FROM_DATE = QueryParam(wire="fromDateChanged", name="from_date_changed", kind=QueryKind.DATE)
+_KEYS = (Key("shop_id", "shop_id"), Key("id", "message_conversation_id"))
+THREADS = Resource(
+    name="threads",
+    cli="threads",
+    endpoints=(
+        Endpoint(
+            name="list",
+            role=Role.LIST,
+            method="GET",
+            path=_PATH,
+            params=(_SHOP,),
+            query=(_FROM_DATE,),
+            paging=Paging(size=100),
+            answer=MessageConversationBasicInfo,
+            keys=(Key("shop_id", "shop_id"),),
+            collection="threads",
+            summary="Every thread.",
+        ),
+        Endpoint(
+            name="fetch",
+            role=Role.GET,
+            method="GET",
+            path=_PATH + "/{messageConversationId}",
+            params=(_SHOP, _THREAD),
+            answer=MessageConversation,
+            keys=_KEYS,
+            collection="threads",
+            summary="One thread.",
+        ),
+        Endpoint(
+            name="update",
+            role=Role.UPDATE,
+            method="PUT",
+            path=_PATH + "/{messageConversationId}",
+            params=(_SHOP, _THREAD),
+            body=MessageConversationChanges,
+            answer=MessageConversation,
+            keys=_KEYS,
+            collection="threads",
+            summary="Save a thread.",
+        ),
+    ),
+)
+
+
+def test_the_naming_rule() -> None:
+    assert kebab("fromDateChanged") == "from-date-changed"
+    assert kebab("post_message") == "post-message"
+    assert kebab("parcelStatusId") == "parcel-status-id"
+    assert param_flag(_SHOP) == "--shop"
+    assert param_flag(_THREAD) == "--message-conversation"
+    assert param_flag(PathParam(wire="code", name="code", type=str)) == "--code"
+    query = QueryParam(wire="fromDateChanged", name="from_date_changed", kind=QueryKind.DATE)
+    assert filter_flag(query) == "--from-date-changed"
+    verbs = [verb(e) for e in RESOURCES[0].endpoints]
+    assert verbs == ["export", "get", "update", "export-messages", "post-message"]
+
+
+def test_a_writing_command_reads_keyed_path_parameters_from_each_line() -> None:
+    commands = {c.name: c for c in derive(RESOURCES)}
+    update = commands["conversations update"]
+    assert [p.field for p in update.path] == ["shop_id", "id"]
+    assert update.options == ()
+    post = commands["conversations post-message"]
+    assert [p.flag for p in post.options] == ["--shop"]  # MessageChanges has no ShopId
+    assert [p.field for p in post.from_lines] == ["message_conversation_id"]
+    assert [p.flag for p in commands["conversations export-messages"].options] == [
+        "--shop",
+        "--message-conversation",
+    ]
+
+
+def test_a_derived_option_may_not_shadow_a_common_one() -> None:
+    clash = Resource(
+        name="clash",
+        cli="clash",
+        endpoints=(
+            Endpoint(
+                name="list",
+                role=Role.LIST,
+                method="GET",
+                path="v1/Shops/{shopId}/X",
+                params=(_SHOP,),
+                query=(QueryParam(wire="format", name="format", kind=QueryKind.STR),),
+                answer=MessageConversationBasicInfo,
+                collection="x",
+                summary="s",
+            ),
+        ),
+    )
+    with pytest.raises(ValueError, match="--format"):
+        derive([clash])
+
+
+def test_an_extra_resource_gets_its_commands_with_no_cli_change() -> None:
+    parser = build_parser((*RESOURCES, THREADS))
+    args = parser.parse_args(
+        ["threads", "export", "--shop", "7", "--from-date-changed", "2026-01-02T03:04:05Z"]
+    )
+    assert args.command_spec.resource is THREADS
+    assert args.shop_id == 7
+    assert args.from_date_changed.isoformat() == "2026-01-02T03:04:05+00:00"
+    args = parser.parse_args(["threads", "fetch", "--shop", "7", "--message-conversation", "3"])
+    assert (args.command_spec.endpoint.name, args.message_conversation_id) == ("fetch", 3)
+    args = parser.parse_args(["threads", "update", "--dry-run", "in.jsonl"])
+    assert args.command_spec.writes
+    assert args.dry_run
+    with pytest.raises(SystemExit):
+        build_parser(RESOURCES).parse_args(["threads", "export", "--shop", "7"])
+
+
+class _Threads:
+    """What the client would attach for ``THREADS``: a method per endpoint, by name."""
+
+    def __init__(self, client: ShopApiClient) -> None:
+        conversations = client.message_conversations
+        self.list = conversations.list
+        self.fetch = conversations.get
+        self.update_many = conversations.update_many
+
+
+@pytest.fixture
+async def threads_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeShopServer]:
+    """The client reaches ``threads`` by the resource's name: the command line finds
+    the resource and its methods by name, whatever they are."""
+    monkeypatch.setattr(ShopApiClient, "threads", property(_Threads), raising=False)
+    async with FakeShopServer(username=USER, password=PASSWORD) as server:
+        server.seed(12, shop_id=7)
+        yield server
+
+
+async def test_an_extra_resource_is_dispatched_through_the_client_by_name(
+    threads_client: FakeShopServer, tmp_path: Path
+) -> None:
+    server = threads_client
+    parser = build_parser((*RESOURCES, THREADS))
+    env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
+
+    args = parser.parse_args(["threads", "export", "--shop", "7"])
+    out, err = io.BytesIO(), io.StringIO()
+    assert await export(args.command_spec, args, stdout=out, stderr=err, env=env) == 0
+    lines = out.getvalue().splitlines()
+    assert [orjson.loads(line)["Id"] for line in lines] == list(range(1, 13))
+    assert "exported 12 threads" in err.getvalue()
+
+    args = parser.parse_args(["threads", "fetch", "--shop", "7", "--message-conversation", "4"])
+    out = io.BytesIO()
+    assert await get(args.command_spec, args, stdout=out, stderr=io.StringIO(), env=env) == 0
+    assert orjson.loads(out.getvalue())["Id"] == 4
+
+    conversation = server.get(7, 5)
+    assert conversation is not None
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(JsonCodec().encode(conversation.to_changes(note="via threads")) + b"\n")
+    args = parser.parse_args(["threads", "update", str(path)])
+    err = io.StringIO()
+    code = await write(args, stdin=io.BytesIO(), stderr=err, env=env)
+    assert code == 0, err.getvalue()
+    assert server.get(7, 5).note == "via threads"  # type: ignore[union-attr]
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Every leaf command's parser, by its words."""
+    out: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                inner = _all_parsers(sub)
+                if inner:
+                    out.update({f"{name} {k}": v for k, v in inner.items()})
+                else:
+                    out[name] = sub
+    return out
+
+
+def test_every_command_has_help_with_defaults_and_an_example() -> None:
+    leaves = _all_parsers(build_parser())
+    assert set(leaves) == {
+        "conversations export",
+        "conversations get",
+        "conversations update",
+        "conversations export-messages",
+        "conversations post-message",
+        "bulk-update",
+        "serve",
+        "demo",
+    }
+    for name, parser in leaves.items():
+        text = parser.format_help()
+        assert "\nexample:\n  shopapi " in text, name
+        assert "(default: " in text, name
+    update = " ".join(leaves["conversations update"].format_help().split())
+    assert "--concurrency CONCURRENCY" in update
+    assert "(default: auto)" in update
+    assert "(default: $SHOPAPI_BASE_URL)" in update
+    assert "jq -c" in update  # the pipeline, export to update
+    serve = " ".join(leaves["serve"].format_help().split())
+    assert "(ids 1..N) (default: 100)" in serve
+    assert "per request (default: 0.0)" in serve
+    assert "0 picks a free one (default: 0)" in serve
+
+
+def test_the_top_level_help_states_the_naming_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "shopId: --shop" in out
+    assert "fromDateChanged: --from-date-changed" in out
+    assert "SHOPAPI_BASE_URL" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopapi import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"shopapi {__version__}"
+
+
+def test_options_win_over_the_environment() -> None:
+    args = build_parser().parse_args(
+        ["conversations", "export", "--shop", "1", "--base-url", "http://a", "--username", "o"]
+    )
+    env = {"SHOPAPI_BASE_URL": "http://env", "SHOPAPI_USERNAME": "e", "SHOPAPI_PASSWORD": "pe"}
+    assert base_url(args, env) == "http://a"
+    assert credentials(args, env) == ("o", "pe")
+    args = build_parser().parse_args(["conversations", "export", "--shop", "1", "--password", "po"])
+    assert base_url(args, env) == "http://env"
+    assert credentials(args, env) == ("e", "po")
+    assert credentials(args, {"SHOPAPI_USERNAME": "e"}) == ("e", "po")
+
+
+def test_a_missing_base_url_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SHOPAPI_BASE_URL", raising=False)
+    with pytest.raises(SystemExit) as info:
+        main(["conversations", "export", "--shop", "1"])
+    assert info.value.code == 2
+    assert "SHOPAPI_BASE_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["conversations", "export"],  # --shop is required
+        ["conversations", "export", "--shop", "x"],
+        ["conversations", "get", "--shop", "1"],
+        ["conversations", "post-message", "in.jsonl"],
+        ["serve", "--fault-rate", "2"],
+        ["serve", "--port", "70000"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
