@@ -8,6 +8,7 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import attrs
 import orjson
 import pytest
 
@@ -34,6 +35,7 @@ from shopapi._resources.spec import (
     Resource,
     Role,
 )
+from shopapi._wire.fields import wire_fields
 from shopapi.testing import FakeShopServer
 
 USER, PASSWORD = "cmd", "cmd-secret"
@@ -305,3 +307,35 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
         main(argv)
     assert info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+async def test_an_update_refuses_a_line_that_would_clear_the_members_it_lacks(
+    tmp_path: Path,
+) -> None:
+    async with FakeShopServer(username=USER, password=PASSWORD) as server:
+        (conversation,) = server.seed(1, shop_id=1)
+        names = attrs.fields_dict(MessageConversationBasicInfo)
+        basic = {f: getattr(conversation, f) for f in names}
+        line = orjson.loads(JsonCodec().encode(MessageConversationBasicInfo(**basic)))
+        path = tmp_path / "basic.jsonl"
+        path.write_bytes(orjson.dumps({**line, "Rating": 1}) + b"\n")
+        failures = tmp_path / "failed.jsonl"
+        args = build_parser().parse_args(
+            ["conversations", "update", "--failures", str(failures), str(path)]
+        )
+        env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
+        err = io.StringIO()
+        assert await write(args, stdin=io.BytesIO(), stderr=err, env=env) == 1
+        (record,) = [orjson.loads(raw) for raw in failures.read_bytes().splitlines()]
+        assert record["$failure"]["error"] == "DecodeError"
+        assert record["$failure"]["field"] == "ExternalKey"
+        assert "export with --full" in record["$failure"]["message"]
+        assert server.requests == []
+        assert server.get(1, 1) == conversation  # the ten detail fields are intact
+        # Given as null on purpose, they are sent.
+        details = {f.wire: None for f in wire_fields(MessageConversationChanges)}
+        details = {k: v for k, v in details.items() if k not in line}
+        assert len(details) == 10
+        path.write_bytes(orjson.dumps({**line, **details}) + b"\n")
+        assert await write(args, stdin=io.BytesIO(), stderr=io.StringIO(), env=env) == 0
+        assert server.get(1, 1).note is None  # type: ignore[union-attr]
