@@ -4,6 +4,7 @@ and dispatch through the client's methods by name, for any resource in the regis
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -339,3 +340,67 @@ async def test_an_update_refuses_a_line_that_would_clear_the_members_it_lacks(
         path.write_bytes(orjson.dumps({**line, **details}) + b"\n")
         assert await write(args, stdin=io.BytesIO(), stderr=io.StringIO(), env=env) == 0
         assert server.get(1, 1).note is None  # type: ignore[union-attr]
+
+
+def _message(conversation_id: int, body: str, message_id: int = 0) -> bytes:
+    return orjson.dumps(
+        {
+            "Id": message_id,
+            "MessageConversationId": conversation_id,
+            "Body": body,
+            "MessageSenderEnumValue": 0,
+            "TypeEnumValue": 0,
+        }
+    )
+
+
+async def test_post_message_sends_each_line_once_in_order_and_journals_each(
+    tmp_path: Path,
+) -> None:
+    async with FakeShopServer(username=USER, password=PASSWORD) as server:
+        server.seed(3, shop_id=4)
+        path = tmp_path / "new.jsonl"
+        lines = [_message(1, "a"), _message(2, "b"), _message(1, "c"), _message(3, "x", 9)]
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        journal = tmp_path / "job.journal"
+        argv = ["conversations", "post-message", "--shop", "4", "--journal", str(journal)]
+        args = build_parser().parse_args([*argv, str(path)])
+        env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
+        err = io.StringIO()
+        assert await write(args, stdin=io.BytesIO(), stderr=err, env=env) == 1
+        assert "failed: line 4 (shop 4, conversation 3): ValidationError" in err.getvalue()
+        assert "saved 3, failed 1" in err.getvalue()
+        assert [m.body for m in server.messages(4, 1)] == ["a", "c"]  # input order
+        assert [m.body for m in server.messages(4, 2)] == ["b"]
+        records = [orjson.loads(raw) for raw in journal.read_bytes().splitlines()]
+        assert records[0]["job"]["command"] == "conversations post-message"
+        assert sorted(r["key"] for r in records[1:]) == [[4, 1, 1], [4, 1, 3], [4, 2, 2]]
+
+        # A re-run posts nothing twice: each saved line is skipped on its own.
+        err = io.StringIO()
+        assert await write(args, stdin=io.BytesIO(), stderr=err, env=env) == 1
+        assert "saved 0, failed 1, skipped 3" in err.getvalue()
+        assert [m.body for m in server.messages(4, 1)] == ["a", "c"]
+
+        # The journal of one command is not another's.
+        update = build_parser().parse_args(
+            ["conversations", "update", "--journal", str(journal), str(path)]
+        )
+        err = io.StringIO()
+        assert await write(update, stdin=io.BytesIO(), stderr=err, env=env) == 3
+        assert "command 'conversations post-message'" in err.getvalue()
+
+
+def test_a_dry_run_of_an_insert_checks_the_id(tmp_path: Path) -> None:
+    path = tmp_path / "new.jsonl"
+    path.write_bytes(_message(1, "ok") + b"\n" + _message(1, "bad", 5) + b"\n")
+    args = build_parser().parse_args(
+        ["conversations", "post-message", "--shop", "4", "--dry-run", str(path)]
+    )
+    out, err = io.BytesIO(), io.StringIO()
+    code = asyncio.run(write(args, stdin=io.BytesIO(), stderr=err, env={}, stdout=out))
+    assert code == 1
+    assert "invalid: line 2: ValidationError" in err.getvalue()
+    assert "Id: must be 0" in err.getvalue()
+    (shown,) = out.getvalue().splitlines()
+    assert orjson.loads(shown)["Body"] == "ok"

@@ -516,7 +516,7 @@ def _main(argv: Sequence[str] | None, resources: Sequence[Resource]) -> int:
     args = parser.parse_args(argv)
     env = dict(os.environ)
     command: Command | None = getattr(args, "command_spec", None)
-    if command is not None:
+    if command is not None and not getattr(args, "dry_run", False):  # a dry run connects nowhere
         try:
             base_url(args, env)
         except UsageError as exc:
