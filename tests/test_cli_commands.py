@@ -37,7 +37,7 @@ from shopapi._resources.spec import (
     Role,
 )
 from shopapi._wire.fields import wire_fields
-from shopapi.testing import FakeShopServer
+from shopapi.testing import FakeShopServer, Fault
 
 USER, PASSWORD = "cmd", "cmd-secret"
 ENV = {"SHOPAPI_USERNAME": USER, "SHOPAPI_PASSWORD": PASSWORD}
@@ -404,3 +404,28 @@ def test_a_dry_run_of_an_insert_checks_the_id(tmp_path: Path) -> None:
     assert "Id: must be 0" in err.getvalue()
     (shown,) = out.getvalue().splitlines()
     assert orjson.loads(shown)["Body"] == "ok"
+
+
+async def test_a_full_export_reads_ahead_in_list_order_and_stops_at_a_failed_read() -> None:
+    async with FakeShopServer(
+        username=USER, password=PASSWORD, capacity=64, service_time=0.01
+    ) as server:
+        server.seed(30, shop_id=2)
+        env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
+        argv = ["conversations", "export", "--shop", "2", "--full", "--concurrency", "6"]
+        args = build_parser().parse_args(argv)
+        out, err = io.BytesIO(), io.StringIO()
+        assert await export(args.command_spec, args, stdout=out, stderr=err, env=env) == 0
+        items = [orjson.loads(line) for line in out.getvalue().splitlines()]
+        assert [item["Id"] for item in items] == list(range(1, 31))
+        assert "ExternalKey" in items[0]  # in full: the detail members are there
+        assert server.load().peak_in_service >= 2  # the reads overlapped
+
+        server.inject(Fault.status(404), conversation_id=9)
+        out, err = io.BytesIO(), io.StringIO()
+        assert await export(args.command_spec, args, stdout=out, stderr=err, env=env) == 5
+        assert [orjson.loads(line)["Id"] for line in out.getvalue().splitlines()] == list(
+            range(1, 9)
+        )
+        assert "NotFoundError" in err.getvalue()
+        assert "exported 8 conversations before it" in err.getvalue()

@@ -110,6 +110,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -386,8 +396,14 @@ def _add_command(
                 help="read each item in full (one GET per item): what an update needs, "
                 "since a PUT sends every member",
             )
+            parser.add_argument(
+                "--concurrency",
+                type=_positive_int,
+                default=8,
+                help="with --full: reads in flight (the lines keep the list's order)",
+            )
         else:
-            parser.set_defaults(full=False)
+            parser.set_defaults(full=False, concurrency=1)
     parser.set_defaults(command_spec=command)
     return parser
 

@@ -8,8 +8,10 @@ in template order and the filters as keywords; nothing here knows a resource.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import inspect
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
 
@@ -71,6 +73,29 @@ def _reader_args(endpoint: Endpoint, item: Any) -> list[Any]:
     return [getattr(item, by_param[p.name]) for p in endpoint.params]
 
 
+async def _in_full(
+    items: AsyncIterator[Any], read_one: Any, reader: Endpoint, window: int
+) -> AsyncIterator[Any]:
+    """Each listed item read in full, ``window`` reads in flight, in list order.
+
+    The reads run ahead of the output by at most ``window`` items (so memory stays
+    bounded), and the list's next page is fetched only as the window needs it. A failed
+    read stops the export at that item: the lines before it are all written.
+    """
+    pending: deque[asyncio.Task[Any]] = deque()
+    try:
+        async for item in items:
+            pending.append(asyncio.create_task(read_one(*_reader_args(reader, item))))
+            if len(pending) >= window:
+                yield await pending.popleft()
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 async def export(
     command: Command,
     args: argparse.Namespace,
@@ -94,12 +119,11 @@ async def export(
         method = getattr(resource, command.endpoint.name)
         read_one = getattr(resource, reader.name) if reader is not None else None
         codec = client.codec
+        items = _items(method, *path_values(command, args), **filter_values(command, args))
+        if read_one is not None and reader is not None:
+            items = _in_full(items, read_one, reader, args.concurrency)
         try:
-            async for item in _items(
-                method, *path_values(command, args), **filter_values(command, args)
-            ):
-                if read_one is not None and reader is not None:
-                    item = await read_one(*_reader_args(reader, item))
+            async for item in items:
                 stdout.write(encode_line(item, codec) + b"\n")
                 progress.saved += 1
                 progress.tick()
