@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -159,14 +160,26 @@ def test_an_extra_resource_gets_its_commands_with_no_cli_change() -> None:
         build_parser(RESOURCES).parse_args(["threads", "export", "--shop", "7"])
 
 
+#: The filters each ``threads.list`` call was given.
+LIST_CALLS: list[dict[str, object]] = []
+
+
 class _Threads:
     """What the client would attach for ``THREADS``: a method per endpoint, by name."""
 
     def __init__(self, client: ShopApiClient) -> None:
         conversations = client.message_conversations
-        self.list = conversations.list
         self.fetch = conversations.get
         self.update_many = conversations.update_many
+        self._list = conversations.list
+
+    def list(
+        self, shop_id: int, **filters: datetime.datetime
+    ) -> AsyncIterator[MessageConversationBasicInfo]:
+        """The conversations' list, recording the filters it was given (the fake server
+        has none to apply)."""
+        LIST_CALLS.append({"shop_id": shop_id, **filters})
+        return self._list(shop_id)
 
 
 @pytest.fixture
@@ -186,12 +199,19 @@ async def test_an_extra_resource_is_dispatched_through_the_client_by_name(
     parser = build_parser((*RESOURCES, THREADS))
     env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
 
+    LIST_CALLS.clear()
     args = parser.parse_args(["threads", "export", "--shop", "7"])
     out, err = io.BytesIO(), io.StringIO()
     assert await export(args.command_spec, args, stdout=out, stderr=err, env=env) == 0
     lines = out.getvalue().splitlines()
     assert [orjson.loads(line)["Id"] for line in lines] == list(range(1, 13))
     assert "exported 12 threads" in err.getvalue()
+    argv = ["threads", "export", "--shop", "7", "--from-date-changed", "2026-01-02T03:04:05Z"]
+    args = parser.parse_args(argv)
+    assert await export(args.command_spec, args, stdout=io.BytesIO(), stderr=err, env=env) == 0
+    since = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    # A filter not given is not passed; one given goes as the keyword the spec names.
+    assert LIST_CALLS == [{"shop_id": 7}, {"shop_id": 7, "from_date_changed": since}]
 
     args = parser.parse_args(["threads", "fetch", "--shop", "7", "--message-conversation", "4"])
     out = io.BytesIO()
