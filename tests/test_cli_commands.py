@@ -161,7 +161,7 @@ def test_an_extra_resource_gets_its_commands_with_no_cli_change() -> None:
 
 
 #: The filters each ``threads.list`` call was given.
-LIST_CALLS: list[dict[str, object]] = []
+list_calls: list[dict[str, object]] = []
 
 
 class _Threads:
@@ -178,7 +178,7 @@ class _Threads:
     ) -> AsyncIterator[MessageConversationBasicInfo]:
         """The conversations' list, recording the filters it was given (the fake server
         has none to apply)."""
-        LIST_CALLS.append({"shop_id": shop_id, **filters})
+        list_calls.append({"shop_id": shop_id, **filters})
         return self._list(shop_id)
 
 
@@ -199,7 +199,7 @@ async def test_an_extra_resource_is_dispatched_through_the_client_by_name(
     parser = build_parser((*RESOURCES, THREADS))
     env = {**ENV, "SHOPAPI_BASE_URL": server.base_url}
 
-    LIST_CALLS.clear()
+    list_calls.clear()
     args = parser.parse_args(["threads", "export", "--shop", "7"])
     out, err = io.BytesIO(), io.StringIO()
     assert await export(args.command_spec, args, stdout=out, stderr=err, env=env) == 0
@@ -211,7 +211,7 @@ async def test_an_extra_resource_is_dispatched_through_the_client_by_name(
     assert await export(args.command_spec, args, stdout=io.BytesIO(), stderr=err, env=env) == 0
     since = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     # A filter not given is not passed; one given goes as the keyword the spec names.
-    assert LIST_CALLS == [{"shop_id": 7}, {"shop_id": 7, "from_date_changed": since}]
+    assert list_calls == [{"shop_id": 7}, {"shop_id": 7, "from_date_changed": since}]
 
     args = parser.parse_args(["threads", "fetch", "--shop", "7", "--message-conversation", "4"])
     out = io.BytesIO()
