@@ -343,3 +343,23 @@ def test_the_progress_bar_draws_and_clears_on_a_terminal(
     draws = screen.split(b"\r\x1b[2K")
     assert any(d.startswith(b"[") and b"/40 " in d and b"ETA" in d for d in draws)
     assert draws[-1].startswith(b"saved 40, failed 0")
+
+
+def test_ctrl_c_stops_an_export_with_130_and_no_traceback(served: dict[str, str]) -> None:
+    export = subprocess.Popen(
+        [*CLI, "conversations", "export", "--shop", "1", "--full", "--concurrency", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_clean_env(**served),
+    )
+    assert export.stdout is not None
+    first = export.stdout.readline()  # it is under way
+    export.send_signal(signal.SIGINT)
+    rest, err = export.communicate(timeout=30)
+    assert export.returncode == 130, err.decode()
+    assert b"shopapi: interrupted" in err
+    assert b"Traceback" not in err
+    lines = [first, *rest.splitlines(keepends=True)]
+    assert len(lines) < CONVERSATIONS
+    assert all(line.endswith(b"\n") for line in lines)  # whole lines only
+    assert all(orjson.loads(line) for line in lines)

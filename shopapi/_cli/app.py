@@ -35,7 +35,7 @@ from .common import (
     Progress,
     UsageError,
     base_url,
-    configure_logging,
+    logging_to,
 )
 from .input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY
 from .reading import export, full_reader, get
@@ -537,9 +537,9 @@ def _main(argv: Sequence[str] | None, resources: Sequence[Resource]) -> int:
             base_url(args, env)
         except UsageError as exc:
             parser.error(str(exc))
-    handler = configure_logging(args.verbose, sys.stderr)
     try:
-        return _dispatch(args, command, env)
+        with logging_to(sys.stderr, args.verbose):
+            return _dispatch(args, command, env)
     except UsageError as exc:
         parser.exit(USAGE_ERROR, f"shopapi: error: {printable(str(exc))}\n")
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -548,11 +548,6 @@ def _main(argv: Sequence[str] | None, resources: Sequence[Resource]) -> int:
         else:
             sys.stderr.write("\nshopapi: interrupted\n")
         return INTERRUPTED
-    finally:
-        if handler is not None:
-            import logging
-
-            logging.getLogger("shopapi").removeHandler(handler)
 
 
 def _dispatch(args: argparse.Namespace, command: Command | None, env: dict[str, str]) -> int:

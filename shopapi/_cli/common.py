@@ -11,9 +11,10 @@ written, 130 interrupted, 141 the output pipe was closed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from .._exceptions import ShopApiError
@@ -33,7 +34,7 @@ __all__ = [
     "WRITE_FAILED",
     "Progress",
     "UsageError",
-    "configure_logging",
+    "logging_to",
     "connect",
     "encode_line",
 ]
@@ -115,27 +116,35 @@ def connect(args: argparse.Namespace, env: Mapping[str, str]) -> ShopApiClient:
         raise UsageError(str(exc)) from None
 
 
-class _Redacted(logging.Formatter):
+class _Printable(logging.Formatter):
     """Log lines made printable: a URL or a server message cannot drive the terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
         return printable(super().format(record))
 
 
-def configure_logging(verbosity: int, stream: IO[str]) -> logging.Handler | None:
-    """``-v``: the ``shopapi`` logger at INFO on ``stream``; ``-vv``: at DEBUG.
+@contextlib.contextmanager
+def logging_to(stream: IO[str], verbosity: int) -> Iterator[None]:
+    """``-v``: the ``shopapi`` logger at INFO on ``stream``; ``-vv``: at DEBUG; undone
+    on leaving (a test or an embedding program keeps its own logging).
 
     The library never logs a credential (its requests are logged by method and path),
     so nothing here needs to filter them out; a test holds it to that.
     """
     if verbosity <= 0:
-        return None
+        yield
+        return
     logger = logging.getLogger("shopapi")
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(_Redacted("shopapi: %(levelname)s: %(message)s"))
+    handler.setFormatter(_Printable("shopapi: %(levelname)s: %(message)s"))
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
-    return handler
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def encode_line(item: Any, codec: Codec) -> bytes:
