@@ -458,7 +458,7 @@ def build_parser(resources: Sequence[Resource] = RESOURCES) -> argparse.Argument
     )
     serve.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one")
     serve.add_argument(
-        "--seed", type=int, default=100, help="sample conversations to store (ids 1..N)"
+        "--seed", type=_count, default=100, help="sample conversations to store (ids 1..N)"
     )
     serve.add_argument("--shop", type=int, default=1, help="their shop id")
     serve.add_argument(
@@ -552,11 +552,13 @@ def _main(argv: Sequence[str] | None, resources: Sequence[Resource]) -> int:
 
 def _dispatch(args: argparse.Namespace, command: Command | None, env: dict[str, str]) -> int:
     if command is not None:
-        streams = {"stdout": sys.stdout.buffer, "stderr": sys.stderr, "env": env}
+        stdout, stderr = sys.stdout.buffer, sys.stderr
         if command.writes:
-            return asyncio.run(write(args, stdin=sys.stdin.buffer, **streams))  # type: ignore[arg-type]
+            return asyncio.run(
+                write(args, stdin=sys.stdin.buffer, stdout=stdout, stderr=stderr, env=env)
+            )
         run = export if command.endpoint.role is Role.LIST else get
-        return asyncio.run(run(command, args, **streams))  # type: ignore[arg-type]
+        return asyncio.run(run(command, args, stdout=stdout, stderr=stderr, env=env))
     if args.command == "serve":
         from .serve import serve
 
