@@ -8,6 +8,7 @@ import asyncio
 import builtins
 import datetime
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -470,3 +471,17 @@ async def test_a_full_export_reads_ahead_in_list_order_and_stops_at_a_failed_rea
         )
         assert "NotFoundError" in err.getvalue()
         assert "exported 8 conversations before it" in err.getvalue()
+
+
+def test_the_docs_quick_start_is_the_readmes() -> None:
+    """The two terminals of the README's command-line section, verbatim on the docs'
+    front page."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    section = readme[readme.index("## The command line") :].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n.+?\n```", section, re.DOTALL)
+    assert len(blocks) == 2
+    assert "shopapi serve" in blocks[0]
+    assert "conversations export --shop 1 --full" in blocks[1]
+    front = (root / "docs" / "index.md").read_text("utf-8")
+    assert all(block in front for block in blocks)
