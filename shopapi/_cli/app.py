@@ -1,71 +1,103 @@
-"""The command line: ``python -m shopapi bulk-update ...`` and ``python -m shopapi demo``.
+"""The command line: ``python -m shopapi <noun> <verb> ...``, ``bulk-update``, ``serve``
+and ``demo``.
 
-Exit status (the README's table): 0 every item saved, 1 some failed, 2 usage error,
-3 the journal belongs to another job, 4 the journal is in use by another process,
-5 stopped at a fatal error (no item could succeed), 6 the journal or the failures file
-could not be written, 130 interrupted, 141 the output pipe was closed. A first Ctrl-C
-stops reading input and lets the items in flight finish (so the journal has them all);
-a second abandons them.
+The nouns and verbs derive from the resource descriptions (:mod:`shopapi._cli.commands`
+says the rule); ``bulk-update`` is ``conversations update`` by its first name. Parsing is
+the standard library's argparse: the commands are made from data at run time, which
+argparse does directly, and a dependency (click, typer, rich) would add nothing the
+tool needs but its weight. The exit statuses are in :mod:`shopapi._cli.common` and the
+README. A first Ctrl-C of a writing command stops reading input and lets the items in
+flight finish (so the journal has them all); a second abandons them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import datetime
 import os
-import signal
 import sys
-import time
-from collections.abc import AsyncIterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
-import attrs
-
-from .._exceptions import (
-    ApiError,
-    AuthenticationError,
-    DecodeError,
-    PermissionDeniedError,
-    ShopApiError,
-    ValidationError,
+from .._resources import RESOURCES
+from .._resources.spec import QueryKind, Resource, Role
+from .commands import Command, derive
+from .common import (
+    BROKEN_PIPE,
+    FATAL,
+    INTERRUPTED,
+    JOURNAL_LOCKED,
+    JOURNAL_MISMATCH,
+    SOME_FAILED,
+    USAGE_ERROR,
+    WRITE_FAILED,
+    Progress,
+    UsageError,
+    base_url,
+    logging_to,
 )
-from .._protocol.retry import RetryPolicy
-from .._session.client import Limits, ShopApiClient
-from ..codecs import Codec, JsonCodec, XmlCodec
-from .input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY, InputItem, failure_record, read_item
-from .journal import (
-    Journal,
-    JournalError,
-    JournalLockedError,
-    JournalMismatchError,
-    JournalWriteError,
-    input_digest,
-    job_record,
-)
-from .ordering import KeyedQueue
+from .input import ALLOW_UNKNOWN_OPTION, FAILURE_KEY
+from .reading import export, full_reader, get
 from .terminal import printable
+from .writing import describe_error, is_fatal, write
 
-__all__ = ["main"]
+__all__ = [
+    "BROKEN_PIPE",
+    "FATAL",
+    "INTERRUPTED",
+    "JOURNAL_LOCKED",
+    "JOURNAL_MISMATCH",
+    "SOME_FAILED",
+    "USAGE_ERROR",
+    "WRITE_FAILED",
+    "Progress",
+    "UsageError",
+    "build_parser",
+    "bulk_update",
+    "describe_error",
+    "is_fatal",
+    "main",
+]
 
-SOME_FAILED = 1
-USAGE_ERROR = 2
-JOURNAL_MISMATCH = 3
-JOURNAL_LOCKED = 4
-FATAL = 5
-WRITE_FAILED = 6
-INTERRUPTED = 130
-#: What a shell reports for a program killed by SIGPIPE (128 + 13): ``| head`` closed it.
-BROKEN_PIPE = 141
+#: ``bulk-update``: the first name of ``conversations update``, kept as an alias.
+bulk_update = write
 
-#: Input lines read ahead while waiting for an earlier line of the same conversation.
-MAX_WAITING = 1024
-#: Unknown member names warned about, at most (``--allow-unknown-members``).
-MAX_WARNINGS = 100
+_NAMING_RULE = """\
+Commands and options derive from the API's resource descriptions, by one rule:
+  - a resource is a noun (conversations); a list is exported with 'export' (the list
+    named 'list') or 'export-<name>' (export-messages); every other endpoint's verb is
+    its name in kebab case (get, update, post-message);
+  - a path parameter is the kebab case of its wire name without a trailing 'Id'
+    (shopId: --shop, messageConversationId: --message-conversation); a filter is the
+    kebab case of its wire name (fromDateChanged: --from-date-changed); a writing
+    command reads the path parameters its bodies carry (Id, ShopId ...) from each line.
+The base URL and the credentials come from --base-url, --username and --password, or
+else from SHOPAPI_BASE_URL, SHOPAPI_USERNAME and SHOPAPI_PASSWORD (the options win).
+stdout holds data only; progress and messages go to stderr. Exit statuses: 0 success,
+1 some items failed (or were invalid, in a dry run), 2 usage error, 3 journal of
+another job, 4 journal in use, 5 fatal (no item can succeed, or a read failed),
+6 journal or failures file not written, 130 interrupted, 141 output pipe closed.
+"""
 
 
-class UsageError(Exception):
-    """Bad arguments or environment: exit status 2."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written; every option's default in its help, unless
+    it has none worth showing (``None``, ``False``) or the help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" not in text
+            and "default:" not in text
+            and default is not None
+            and default is not False
+            and default is not argparse.SUPPRESS
+            and action.option_strings
+        ):
+            text += " (default: %(default)s)"
+        return text
 
 
 def _positive_int(text: str) -> int:
@@ -75,6 +107,26 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
     return value
 
 
@@ -95,6 +147,62 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1]: {text!r}")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"true or false, not {text!r}")
+    return lowered == "true"
+
+
+def _date(text: str) -> datetime.datetime:
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"give an offset ({text}Z or {text}+01:00): the server would read a date "
+            "without one in its own time zone"
+        )
+    return value
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"comma-separated integers, not {text!r}") from None
+
+
+_QUERY_TYPES: dict[QueryKind, Callable[[str], Any]] = {
+    QueryKind.INT: int,
+    QueryKind.STR: str,
+    QueryKind.BOOL: _boolean,
+    QueryKind.DATE: _date,
+    QueryKind.IDS: _ids,
+}
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -106,43 +214,117 @@ def _version() -> str:
         return __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the docs and the tests)."""
-    parser = argparse.ArgumentParser(
-        prog="shopapi", description="ShopCtrl API client: bulk updates and a demo."
+def _verbose(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log the shopapi logger on stderr: -v for INFO (retries), -vv for DEBUG "
+        "(every request's method, path and outcome); credentials are never logged",
+    )
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    """The options of every command that talks to the API."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection")
+    group.add_argument(
+        "--base-url",
+        default=None,
+        help="tenant root, e.g. https://x.shopctrl.com:52222 (default: $SHOPAPI_BASE_URL)",
+    )
+    group.add_argument("--username", default=None, help="(default: $SHOPAPI_USERNAME)")
+    group.add_argument(
+        "--password",
+        default=None,
+        help="visible to other users of this machine in the process list: prefer the "
+        "variable (default: $SHOPAPI_PASSWORD)",
+    )
+    group.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
+    group.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per attempt")
+    group.add_argument("--max-attempts", type=_positive_int, default=4, help="attempts per request")
+    group.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
+    _verbose(common, argparse.SUPPRESS)
+    return common
+
+
+def _invocation(command: Command) -> str:
+    """``shopapi <noun> <verb>`` with its required options (ids are placeholders)."""
+    options = " ".join(f"{p.flag} {index + 1}" for index, p in enumerate(command.options))
+    return f"shopapi {command.noun} {command.verb}" + (f" {options}" if options else "")
+
+
+def _example(command: Command, commands: Sequence[Command]) -> str:
+    """One example of ``command``, made from its description; for an update, the whole
+    pipeline from its resource's export."""
+    prefix = _invocation(command)
+    noun = command.endpoint.collection
+    if command.endpoint.role is Role.GET:
+        return prefix
+    if command.endpoint.role is Role.LIST:
+        return f"{prefix} > {noun}.jsonl"
+    if command.endpoint.role is Role.UPDATE:
+        lister = next(
+            (
+                c
+                for c in commands
+                if c.resource is command.resource
+                and c.endpoint.role is Role.LIST
+                and c.endpoint.collection == command.endpoint.collection
+            ),
+            None,
+        )
+        if lister is not None:
+            full = " --full" if full_reader(lister) is not None else ""
+            return (
+                f"{_invocation(lister)}{full} > {noun}.jsonl\n"
+                f"  jq -c '.Note = \"checked\"' {noun}.jsonl > changes.jsonl\n"
+                f"  {prefix} --dry-run --against {noun}.jsonl changes.jsonl\n"
+                f"  {prefix} --journal job.journal changes.jsonl"
+            )
+        return f"{prefix} --journal job.journal {noun}.jsonl"
+    return f"{prefix} --dry-run new-{noun}.jsonl\n  {prefix} --journal job.journal new-{noun}.jsonl"
+
+
+def _add_write_options(parser: argparse.ArgumentParser, command: Command) -> None:
+    body = command.endpoint.body
+    name = body.__name__ if body is not None else "body"
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        help=f"one {name} per line in the API's JSON shape (PascalCase, as on the help "
+        "page); - reads stdin",
     )
     parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
+        "--dry-run",
+        action="store_true",
+        help="read and check every line, print what would be sent (the first --show "
+        "bodies, or the differences from --against), and send nothing",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    bulk = commands.add_parser(
-        "bulk-update",
-        help="PUT every MessageConversationChanges of FILE (one JSON object per line)",
-        description=(
-            "Update message conversations in bulk. FILE holds one MessageConversationChanges "
-            "per line in the API's JSON shape (PascalCase, as on the help page); '-' reads "
-            "stdin. Credentials come from SHOPAPI_USERNAME and SHOPAPI_PASSWORD."
-        ),
-    )
-    bulk.add_argument("file", metavar="FILE", help="input file, or - for stdin")
-    bulk.add_argument(
-        "--base-url", required=True, help="tenant root, e.g. https://x.shopctrl.com:52222"
-    )
-    bulk.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    bulk.add_argument(
+    if command.endpoint.role is Role.UPDATE:
+        parser.add_argument(
+            "--against",
+            metavar="EXPORT",
+            default=None,
+            help="with --dry-run: print each line's differences from the item in EXPORT "
+            "(an export's output)",
+        )
+    else:
+        parser.set_defaults(against=None)
+    parser.add_argument("--show", type=int, default=3, help="with --dry-run: the bodies printed")
+    parser.add_argument(
         "--concurrency",
         type=_concurrency,
         default="auto",
-        help="requests in flight, or 'auto' (the default) to adapt to the server's capacity",
+        help="requests in flight, or 'auto' to adapt to the server's capacity",
     )
-    bulk.add_argument("--rate", type=_positive_float, default=None, help="requests per second")
-    bulk.add_argument(
+    parser.add_argument(
         "--journal",
         default=None,
         help="record saved items here; a re-run of the same job skips them (FILE only)",
     )
-    bulk.add_argument(
+    parser.add_argument(
         "--failures",
         default=None,
         help=(
@@ -150,9 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"its error under {FAILURE_KEY!r}; truncated at start (default: stderr)"
         ),
     )
-    bulk.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per attempt")
-    bulk.add_argument("--max-attempts", type=_positive_int, default=4, help="attempts per item")
-    bulk.add_argument(
+    parser.add_argument(
         ALLOW_UNKNOWN_OPTION,
         action="store_true",
         help=(
@@ -161,8 +341,142 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
 
-    demo = commands.add_parser(
-        "demo", help="bulk-update a few hundred conversations on the built-in fake server"
+
+def _add_command(
+    verbs: Any,
+    command: Command,
+    commands: Sequence[Command],
+    common: argparse.ArgumentParser,
+    *,
+    name: str | None = None,
+) -> argparse.ArgumentParser:
+    endpoint = command.endpoint
+    what = {
+        Role.LIST: "write every item, one per line (pages fetched as the lines go out)",
+        Role.GET: "write the one item as a line",
+        Role.UPDATE: "send every line of FILE (journal, failures file, dry run)",
+        Role.INSERT: "send every line of FILE as a new item (journal, failures file, dry run)",
+    }[endpoint.role]
+    parser: argparse.ArgumentParser = verbs.add_parser(
+        name or command.verb,
+        parents=[common],
+        help=f"{endpoint.method} {endpoint.path}: {endpoint.summary}",
+        description=f"{endpoint.method} {endpoint.path}: {endpoint.summary}\n{what}.",
+        epilog=f"example:\n  {_example(command, commands)}",
+        formatter_class=_Formatter,
+    )
+    group = parser.add_argument_group("path and filters")
+    for p in command.options:
+        group.add_argument(
+            p.flag,
+            dest=p.dest,
+            type=p.param.type,
+            required=True,
+            metavar=p.param.wire.upper(),
+            help=f"the path's {{{p.param.wire}}}",
+        )
+    for f in command.filters:
+        documented = f.query.default
+        note = f" (server default: {documented})" if documented is not None else ""
+        group.add_argument(
+            f.flag,
+            dest=f.dest,
+            type=_QUERY_TYPES[f.query.kind],
+            default=None,
+            metavar=f.query.kind.value.upper(),
+            help=f"filter {f.query.wire}{note}",
+        )
+    if command.writes:
+        _add_write_options(parser, command)
+    elif endpoint.role is Role.LIST:
+        if full_reader(command) is not None:
+            parser.add_argument(
+                "--full",
+                action="store_true",
+                help="read each item in full (one GET per item): what an update needs, "
+                "since a PUT sends every member",
+            )
+            parser.add_argument(
+                "--concurrency",
+                type=_positive_int,
+                default=8,
+                help="with --full: reads in flight (the lines keep the list's order)",
+            )
+        else:
+            parser.set_defaults(full=False, concurrency=1)
+    parser.set_defaults(command_spec=command)
+    return parser
+
+
+def build_parser(resources: Sequence[Resource] = RESOURCES) -> argparse.ArgumentParser:
+    """The argument parser, derived from ``resources`` (exposed for the docs and the
+    tests)."""
+    commands = derive(resources)
+    parser = argparse.ArgumentParser(
+        prog="shopapi",
+        description="ShopCtrl API client: export, get, update and insert from the command "
+        "line; a fake server to try it on; a demo.",
+        epilog=_NAMING_RULE,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
+    )
+    _verbose(parser, 0)
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _connection_options()
+    nouns: dict[str, list[Command]] = {}
+    for command in commands:
+        nouns.setdefault(command.noun, []).append(command)
+    for noun, members in nouns.items():
+        resource = members[0].resource
+        noun_parser = subcommands.add_parser(
+            noun,
+            help=f"{resource.name}: " + ", ".join(c.verb for c in members),
+            description=f"The {resource.name} endpoints.",
+            epilog="examples:\n" + "\n".join(f"  {_example(c, commands)}" for c in members),
+            formatter_class=_Formatter,
+        )
+        verbs = noun_parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+        for command in members:
+            _add_command(verbs, command, commands, common)
+    update = next(
+        (c for c in commands if c.name == "conversations update"),
+        None,
+    )
+    if update is not None:
+        bulk = _add_command(subcommands, update, commands, common, name="bulk-update")
+        bulk.description = "The first name of 'conversations update'. " + (bulk.description or "")
+
+    serve = subcommands.add_parser(
+        "serve",
+        help="run the fake server, to try the command line on",
+        description="Run shopapi's fake ShopCtrl server on 127.0.0.1 until Ctrl-C. It "
+        "prints SHOPAPI_BASE_URL, SHOPAPI_USERNAME and SHOPAPI_PASSWORD on stdout.",
+        epilog="example:\n  shopapi serve --port 8080 --seed 300 --fault-rate 0.05",
+        formatter_class=_Formatter,
+    )
+    serve.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one")
+    serve.add_argument(
+        "--seed", type=_count, default=100, help="sample conversations to store (ids 1..N)"
+    )
+    serve.add_argument("--shop", type=int, default=1, help="their shop id")
+    serve.add_argument(
+        "--fault-rate",
+        type=_probability,
+        default=0.0,
+        help="probability of a transient 503 per request (seeded: reproducible)",
+    )
+    serve.add_argument("--latency", type=_seconds, default=0.0, help="seconds per request")
+    serve.add_argument("--username", default="user", help="the user name it accepts")
+    serve.add_argument("--password", default="secret", help="the password it accepts")
+    _verbose(serve, argparse.SUPPRESS)
+
+    demo = subcommands.add_parser(
+        "demo",
+        help="bulk-update a few hundred conversations on the built-in fake server",
+        epilog="example:\n  shopapi demo --items 300",
+        formatter_class=_Formatter,
     )
     demo.add_argument("--items", type=_positive_int, default=300, help="conversations to update")
     demo.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight")
@@ -173,489 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the second part: concurrency='auto' following a fake server whose "
         "capacity changes (the plain demo runs both parts)",
     )
+    _verbose(demo, argparse.SUPPRESS)
     return parser
-
-
-class Progress:
-    """Progress on stderr: a redrawn bar on a terminal, periodic plain lines otherwise."""
-
-    def __init__(self, stream: IO[str], total: int | None, *, tty: bool | None = None) -> None:
-        self.stream = stream
-        self.total = total
-        self.tty = stream.isatty() if tty is None else tty
-        self.interval = 0.1 if self.tty else 2.0
-        self.started = time.monotonic()
-        self._last = 0.0
-        self.saved = self.failed = self.skipped = 0
-
-    def line(self) -> str:
-        done = self.saved + self.failed
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        rate = done / elapsed
-        text = f"{done} done ({self.saved} saved, {self.failed} failed"
-        if self.skipped:
-            text += f", {self.skipped} skipped"
-        text += f"), {rate:.1f}/s"
-        if self.total:
-            remaining = max(self.total - done - self.skipped, 0)
-            eta = remaining / rate if rate > 0 else float("inf")
-            width = 24
-            filled = int(width * min(1.0, (done + self.skipped) / self.total))
-            bar = "#" * filled + "." * (width - filled)
-            eta_text = f"{eta:.0f}s" if eta != float("inf") else "?"
-            text = f"[{bar}] {done + self.skipped}/{self.total} " + text + f", ETA {eta_text}"
-        return text
-
-    def tick(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + self.line())
-        else:
-            self.stream.write("progress: " + self.line() + "\n")
-        self.stream.flush()
-
-    def message(self, text: str) -> None:
-        """Write a line without breaking the bar."""
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-
-
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """A failure as plain data for the failures report."""
-    out: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
-    if isinstance(error, ApiError):
-        out["status"] = error.status
-        if error.model_state:
-            out["modelState"] = {k: list(v) for k, v in error.model_state.items()}
-    if isinstance(error, ValidationError):
-        out["fields"] = list(error.fields)
-    if isinstance(error, DecodeError) and error.field is not None:
-        out["field"] = error.field
-    return out
-
-
-def is_fatal(error: BaseException) -> bool:
-    """Whether ``error`` means that no item of the job can succeed: the credentials
-    were refused (401) or the user may not do this (403). Sending the rest would only
-    repeat the same answer thousands of times."""
-    return isinstance(error, AuthenticationError | PermissionDeniedError)
-
-
-@attrs.define
-class _Line:
-    """An input line read and waiting to be sent, or sent."""
-
-    number: int
-    raw: bytes
-    item: InputItem
-
-
-class _OutputError(Exception):
-    """The failures file could not be written."""
-
-
-class _Report:
-    """Where failures go: the failures file as input records, or stderr as lines."""
-
-    def __init__(self, progress: Progress, failures: IO[bytes] | None, input_name: str) -> None:
-        self.progress = progress
-        self.failures = failures
-        self.input_name = input_name
-
-    def _write(self, data: bytes) -> None:
-        assert self.failures is not None
-        try:
-            view = memoryview(data)
-            while view:
-                written = self.failures.write(view)
-                view = view[written:]
-        except OSError as exc:
-            raise _OutputError(
-                f"cannot write the failures file {self.failures.name}: {exc.strerror or exc}"
-            ) from None
-
-    def failed(
-        self,
-        line: int,
-        raw: bytes,
-        item: InputItem | None,
-        error: BaseException,
-        *,
-        quiet: bool = False,
-    ) -> None:
-        """Report one failed line; ``quiet`` keeps it off stderr (the fatal stop's
-        single message covers it)."""
-        self.progress.failed += 1
-        info: dict[str, Any] = {"line": line, "input": self.input_name}
-        info.update(describe_error(error))
-        if self.failures is not None:
-            self._write(failure_record(raw, item.members if item else None, info))
-        elif not quiet:
-            where = f"line {line}"
-            if item is not None:
-                where += f" (shop {item.changes.shop_id}, conversation {item.changes.id})"
-            self.progress.message(printable(f"failed: {where}: {info['error']}: {info['message']}"))
-
-    def not_attempted(self, line: int, raw: bytes, item: InputItem | None, why: str) -> None:
-        """Record a line the job stopped before sending, so the failures file has it."""
-        if self.failures is not None:
-            info = {"line": line, "input": self.input_name, "error": "NotAttempted"}
-            info["message"] = why
-            self._write(failure_record(raw, item.members if item else None, info))
-
-
-async def _lines(stream: IO[bytes]) -> AsyncIterator[tuple[int, bytes]]:
-    """Numbered lines, read in a thread in 64 KiB batches so a slow pipe never stalls
-    the event loop."""
-    number = 0
-    while True:
-        batch = await asyncio.to_thread(stream.readlines, 64 * 1024)
-        if not batch:
-            return
-        for raw in batch:
-            number += 1
-            yield number, raw
-
-
-def _check_input(path: str, failures: str | None) -> tuple[int, str]:
-    """The input's line count and digest; refuse a failures file that is the input."""
-    try:
-        total, digest = input_digest(path)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    if failures and os.path.exists(failures):
-        same = False
-        with contextlib.suppress(OSError):
-            same = os.path.samefile(failures, path)
-        if same:
-            raise UsageError(
-                f"--failures {failures} is the input, and it is truncated at start: "
-                f"rename it first (mv {failures} retry.jsonl)"
-            )
-    return total, digest
-
-
-def _usage_or_status(exc: JournalError) -> int:
-    if isinstance(exc, JournalMismatchError):
-        return JOURNAL_MISMATCH
-    if isinstance(exc, JournalLockedError):
-        return JOURNAL_LOCKED
-    return WRITE_FAILED
-
-
-async def bulk_update(
-    args: argparse.Namespace,
-    *,
-    stdin: IO[bytes],
-    stderr: IO[str],
-    env: dict[str, str],
-) -> int:
-    """Run ``bulk-update``; return the exit status."""
-    username = env.get("SHOPAPI_USERNAME")
-    password = env.get("SHOPAPI_PASSWORD")
-    if not username or password is None:
-        raise UsageError("set SHOPAPI_USERNAME and SHOPAPI_PASSWORD in the environment")
-    digest = None
-    if args.file == "-":
-        if args.journal:
-            # Its records are line numbers of one input: a pipe cannot be checked for
-            # being that input again, so a re-run could skip lines never saved.
-            raise UsageError("--journal needs an input FILE (stdin cannot be identified)")
-        total = None
-    else:
-        total, digest = await asyncio.to_thread(_check_input, args.file, args.failures)
-    codec: Codec = XmlCodec() if args.format == "xml" else JsonCodec()
-    try:
-        client = ShopApiClient(
-            args.base_url,
-            auth=(username, password),
-            codec=codec,
-            timeout=args.timeout,
-            retry=RetryPolicy(max_attempts=args.max_attempts),
-            limits=Limits(rate=args.rate),
-        )
-    except ShopApiError as exc:
-        raise UsageError(str(exc)) from None
-
-    def error(status: int, text: str) -> int:
-        stderr.write(f"shopapi: error: {printable(text)}\n")
-        stderr.flush()
-        return status
-
-    source_stream = stdin
-    failures_file = None
-    journal = None
-    try:
-        if args.file != "-":
-            try:
-                source_stream = open(args.file, "rb")  # noqa: SIM115, ASYNC230 - once, at start; closed below
-            except OSError as exc:
-                raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-        if args.journal:
-            assert digest is not None
-            try:
-                journal = Journal(args.journal, job=job_record(args.base_url, args.file, digest))
-            except JournalError as exc:
-                return error(_usage_or_status(exc), str(exc))
-            except OSError as exc:
-                raise UsageError(f"cannot use journal {args.journal}: {exc.strerror}") from None
-        if args.failures:
-            # Opened only now, holding the journal's lock: a refused second run must
-            # not truncate the first one's failures.
-            try:
-                # Unbuffered: each record is written whole as it is made, so a full disk
-                # fails that write, not a flush at close.
-                failures_file = open(args.failures, "wb", buffering=0)  # noqa: SIM115, ASYNC230 - once, at start
-            except OSError as exc:
-                raise UsageError(f"cannot write {args.failures}: {exc.strerror}") from None
-        return await _run(args, client, source_stream, total, journal, failures_file, stderr=stderr)
-    finally:
-        if failures_file is not None:
-            failures_file.close()
-        if source_stream is not stdin:
-            source_stream.close()
-        if journal is not None:
-            try:
-                journal.close()  # closed by _run unless it stopped on an error
-            except JournalWriteError as exc:
-                stderr.write(f"shopapi: error: {printable(str(exc))}\n")
-
-
-async def _run(
-    args: argparse.Namespace,
-    client: ShopApiClient,
-    source_stream: IO[bytes],
-    total: int | None,
-    journal: Journal | None,
-    failures_file: IO[bytes] | None,
-    *,
-    stderr: IO[str],
-) -> int:
-    """Send the lines; the job's files are open and checked."""
-    progress = Progress(stderr, total)
-    report = _Report(progress, failures_file, args.file)
-    queue: KeyedQueue[tuple[int, int], _Line] = KeyedQueue()
-    in_flight: dict[int, _Line] = {}
-    popped: list[_Line] = []  # taken from the queue but never sent: the job stopped
-    lines = _lines(source_stream)
-    next_index = 0
-    eof = False
-    warned: set[str] = set()
-    # Why no new item may start: None (go on), "interrupt", "fatal" or "write".
-    halt: str | None = None
-    fatal: tuple[int, InputItem, ShopApiError] | None = None
-    write_error: str | None = None
-    unjournaled = 0
-    loop = asyncio.get_running_loop()
-    wake: asyncio.Future[None] | None = None
-    job = asyncio.current_task()
-
-    def wake_up() -> None:
-        if wake is not None and not wake.done():
-            wake.set_result(None)
-
-    def stop(why: str) -> None:
-        nonlocal halt
-        if halt is None:
-            halt = why
-        wake_up()
-
-    interrupts = 0
-
-    def on_interrupt() -> None:
-        # First Ctrl-C: read no more input, let the items in flight finish and be
-        # journaled, so a re-run redoes none of them. Second: abandon them.
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 1:
-            loop.remove_signal_handler(signal.SIGINT)
-            if job is not None:
-                job.cancel()
-            return
-        stop("interrupt")
-        progress.message(
-            "shopapi: interrupted; finishing the items in flight (Ctrl-C again to abandon them)"
-        )
-
-    def warn_dropped(number: int, names: tuple[str, ...]) -> None:
-        for name in names:
-            if name in warned or len(warned) >= MAX_WARNINGS:
-                continue
-            warned.add(name)
-            progress.message(
-                printable(
-                    f"shopapi: warning: line {number}: unknown member {name!r} left out "
-                    f"({ALLOW_UNKNOWN_OPTION}: this version cannot send members it does "
-                    "not know, and the server may reset that field); not repeated"
-                )
-            )
-
-    async def items() -> AsyncIterator[Any]:
-        nonlocal next_index, eof, wake
-        while halt is None:
-            ready = queue.pop()
-            if ready is not None:
-                # Let the results already delivered be seen first: no item starts
-                # after a fatal answer has arrived.
-                await asyncio.sleep(0)
-                if halt is not None:
-                    popped.append(ready[1])
-                    return
-                in_flight[next_index] = ready[1]
-                next_index += 1
-                yield ready[1].item.changes
-                continue
-            if eof or queue.waiting >= MAX_WAITING:
-                if eof and not len(queue):
-                    return
-                wake = loop.create_future()  # an item ends, freeing its conversation
-                await wake
-                continue
-            try:
-                number, raw = await anext(lines)
-            except StopAsyncIteration:
-                eof = True
-                continue
-            if not raw.strip():
-                continue
-            try:
-                item = read_item(raw, allow_unknown=args.allow_unknown_members)
-            except DecodeError as exc:
-                report.failed(number, raw, None, exc)
-                continue
-            if item.dropped:
-                warn_dropped(number, item.dropped)
-            changes = item.changes
-            if journal is not None and journal.done(changes.shop_id, changes.id, number):
-                progress.skipped += 1
-                continue
-            queue.put((changes.shop_id, changes.id), _Line(number, raw, item))
-
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    try:
-        async with client:
-            results = client.message_conversations.update_many(
-                items(), concurrency=args.concurrency
-            )
-            try:
-                async for result in results:
-                    sent = in_flight.pop(result.index)
-                    changes = sent.item.changes
-                    if result.ok:
-                        if journal is None:
-                            progress.saved += 1
-                        elif write_error is not None:
-                            unjournaled += 1
-                        else:
-                            try:
-                                journal.record(sent.number, changes.shop_id, changes.id)
-                            except JournalWriteError as exc:
-                                write_error = str(exc)
-                                unjournaled += 1
-                                stop("write")
-                            else:
-                                progress.saved += 1
-                    else:
-                        assert result.error is not None
-                        failure = result.error
-                        if is_fatal(failure):
-                            if fatal is None:
-                                fatal = (sent.number, sent.item, failure)
-                                stop("fatal")
-                            quiet = True
-                        else:
-                            quiet = False
-                        try:
-                            report.failed(sent.number, sent.raw, sent.item, failure, quiet=quiet)
-                        except _OutputError as exc:
-                            if write_error is None:
-                                write_error = str(exc)
-                            report.failures = None
-                            stop("write")
-                    # Only now may the next line for this conversation start: this one
-                    # is journaled, so the order holds across a crash as well.
-                    queue.done((changes.shop_id, changes.id))
-                    wake_up()
-                    progress.tick()
-            finally:
-                await results.aclose()
-        if journal is not None:
-            try:
-                journal.close()  # its final fsync, before anything is claimed saved
-            except JournalWriteError as exc:
-                # After a failed write the same disk usually fails the last fsync too:
-                # the first error is the one to report.
-                write_error = str(exc) if write_error is None else write_error
-    finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(signal.SIGINT)
-    progress.finish()
-
-    left = popped + sorted(queue.drain(), key=lambda line: line.number)
-    not_attempted = len(left)
-    if fatal is not None and write_error is None:
-        # Every line the job did not send goes to the failures file, so that re-running
-        # the failures does them; the rest of the input is read for that.
-        why = f"not attempted: the job stopped at line {fatal[0]} ({type(fatal[2]).__name__})"
-        try:
-            for line in left:
-                report.not_attempted(line.number, line.raw, line.item, why)
-            async for number, raw in lines:
-                if raw.strip():
-                    not_attempted += 1
-                    report.not_attempted(number, raw, None, why)
-        except _OutputError as exc:
-            write_error = str(exc)
-    elapsed = time.monotonic() - progress.started
-    done = progress.saved + progress.failed
-    summary = (
-        f"saved {progress.saved}, failed {progress.failed}, "
-        f"skipped {progress.skipped} (already in the journal)"
-    )
-    if not_attempted:
-        summary += f", not attempted {not_attempted}"
-    if unjournaled:
-        summary += f", saved on the server but not journaled {unjournaled} (a re-run redoes them)"
-    stderr.write(f"{summary}, in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} items/s)\n")
-    stderr.flush()
-    if write_error is not None:
-        claim = "; saved counts only what the journal holds" if journal is not None else ""
-        stderr.write(
-            f"shopapi: error: {printable(write_error)}; stopped{claim}, and a re-run does "
-            "the rest\n"
-        )
-        stderr.flush()
-        return WRITE_FAILED
-    if fatal is not None:
-        number, item, failure = fatal
-        stderr.write(
-            printable(
-                f"shopapi: stopped: line {number} (shop {item.changes.shop_id}, conversation "
-                f"{item.changes.id}): {type(failure).__name__}: {failure}"
-            )
-            + "\nshopapi: no item can succeed with these credentials and permissions: "
-            f"{not_attempted} items were not attempted; fix the cause and re-run"
-            + (" (the failures file holds them)" if failures_file is not None else "")
-            + "\n"
-        )
-        stderr.flush()
-        return FATAL
-    if interrupts:
-        stderr.write("shopapi: interrupted; the journal keeps every item saved so far\n")
-        stderr.flush()
-        return INTERRUPTED
-    return 0 if progress.failed == 0 else SOME_FAILED
 
 
 def _discard_output() -> None:
@@ -673,7 +506,7 @@ def _discard_output() -> None:
         os.close(devnull)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, resources: Sequence[Resource] = RESOURCES) -> int:
     """The ``shopapi`` console script and ``python -m shopapi``.
 
     A reader that closes the pipe early (``shopapi demo | head -3``) ends the command
@@ -683,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         try:
-            code = _main(argv)
+            code = _main(argv, resources)
         except SystemExit:  # argparse's --help, --version and usage errors
             sys.stdout.flush()
             raise
@@ -694,25 +527,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BROKEN_PIPE
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+def _main(argv: Sequence[str] | None, resources: Sequence[Resource]) -> int:
+    parser = build_parser(resources)
     args = parser.parse_args(argv)
+    env = dict(os.environ)
+    command: Command | None = getattr(args, "command_spec", None)
+    if command is not None and not getattr(args, "dry_run", False):  # a dry run connects nowhere
+        try:
+            base_url(args, env)
+        except UsageError as exc:
+            parser.error(str(exc))
     try:
-        if args.command == "bulk-update":
-            return asyncio.run(
-                bulk_update(args, stdin=sys.stdin.buffer, stderr=sys.stderr, env=dict(os.environ))
-            )
-        from .demo import run_adaptive_demo, run_demo
-
-        if args.adaptive:
-            return asyncio.run(run_adaptive_demo())
-        status = asyncio.run(
-            run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format)
-        )
-        sys.stdout.write("\n")
-        return status or asyncio.run(run_adaptive_demo())
+        with logging_to(sys.stderr, args.verbose):
+            return _dispatch(args, command, env)
     except UsageError as exc:
         parser.exit(USAGE_ERROR, f"shopapi: error: {printable(str(exc))}\n")
     except (KeyboardInterrupt, asyncio.CancelledError):
-        sys.stderr.write("\nshopapi: interrupted; the journal keeps every item saved so far\n")
+        if command is not None and command.writes:
+            sys.stderr.write("\nshopapi: interrupted; the journal keeps every item saved so far\n")
+        else:
+            sys.stderr.write("\nshopapi: interrupted\n")
         return INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace, command: Command | None, env: dict[str, str]) -> int:
+    if command is not None:
+        stdout, stderr = sys.stdout.buffer, sys.stderr
+        if command.writes:
+            return asyncio.run(
+                write(args, stdin=sys.stdin.buffer, stdout=stdout, stderr=stderr, env=env)
+            )
+        run = export if command.endpoint.role is Role.LIST else get
+        return asyncio.run(run(command, args, stdout=stdout, stderr=stderr, env=env))
+    if args.command == "serve":
+        from .serve import serve
+
+        return asyncio.run(
+            serve(
+                port=args.port,
+                seed=args.seed,
+                shop=args.shop,
+                fault_rate=args.fault_rate,
+                latency=args.latency,
+                username=args.username,
+                password=args.password,
+                stdout=sys.stdout,
+                stderr=sys.stderr,
+            )
+        )
+    from .demo import run_adaptive_demo, run_demo
+
+    if args.adaptive:
+        return asyncio.run(run_adaptive_demo())
+    status = asyncio.run(run_demo(items=args.items, concurrency=args.concurrency, fmt=args.format))
+    sys.stdout.write("\n")
+    return status or asyncio.run(run_adaptive_demo())

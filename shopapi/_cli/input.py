@@ -1,6 +1,7 @@
 """The command line's input lines, read strictly, and its failure records (pure, no I/O).
 
-A line is one ``MessageConversationChanges`` in the API's JSON shape. What a person types
+A line is one body of the command's endpoint (``MessageConversationChanges`` for
+``conversations update``, the default here) in the API's JSON shape. What a person types
 is read strictly, because a lenient reader turns a typo into data loss: an unknown key
 (``CustomerEmial``, or ``note`` in lower case) would be ignored and the field saved as
 null. So an unknown key, a duplicate key or a value of the wrong type fails that line
@@ -48,10 +49,22 @@ ALLOW_UNKNOWN_OPTION = "--allow-unknown-members"
 
 _MEDIA_TYPE = "application/json"
 _BOM = b"\xef\xbb\xbf"
-_WIRE_NAMES = tuple(f.wire for f in wire_fields(MessageConversationChanges))
-_KNOWN = frozenset(_WIRE_NAMES)
-_BY_LOWER = {name.lower(): name for name in _WIRE_NAMES}
 _CODEC = JsonCodec()
+
+
+@attrs.frozen
+class _Schema:
+    """The wire names of one body model, for the strict reader."""
+
+    names: tuple[str, ...]
+    known: frozenset[str]
+    by_lower: dict[str, str]
+
+
+@functools.cache
+def _schema(model: type) -> _Schema:
+    names = tuple(f.wire for f in wire_fields(model))
+    return _Schema(names, frozenset(names), {name.lower(): name for name in names})
 
 
 @attrs.frozen
@@ -59,12 +72,12 @@ class InputItem:
     """One input line, read.
 
     Attributes:
-        changes: The item to send.
+        changes: The item to send (an instance of the command's body model).
         members: The line's JSON object as given (for the failures file).
         dropped: Unknown members left out (only with ``allow_unknown``).
     """
 
-    changes: MessageConversationChanges
+    changes: Any
     members: dict[str, Any]
     dropped: tuple[str, ...] = ()
 
@@ -83,23 +96,24 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def suggestion(key: str) -> str | None:
-    """The wire name ``key`` most likely meant: same letters in another case, or a
-    near miss (``CustomerEmial`` for ``CustomerEmail``)."""
-    same = _BY_LOWER.get(key.lower())
+def suggestion(key: str, model: type = MessageConversationChanges) -> str | None:
+    """The wire name of ``model`` that ``key`` most likely meant: same letters in
+    another case, or a near miss (``CustomerEmial`` for ``CustomerEmail``)."""
+    schema = _schema(model)
+    same = schema.by_lower.get(key.lower())
     if same is not None:
         return same
-    close = difflib.get_close_matches(key, _WIRE_NAMES, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(key, schema.names, n=1, cutoff=0.75)
     if close:
         return close[0]
-    close = difflib.get_close_matches(key.lower(), list(_BY_LOWER), n=1, cutoff=0.75)
-    return _BY_LOWER[close[0]] if close else None
+    close = difflib.get_close_matches(key.lower(), list(schema.by_lower), n=1, cutoff=0.75)
+    return schema.by_lower[close[0]] if close else None
 
 
-def _unknown_error(unknown: list[str]) -> DecodeError:
+def _unknown_error(unknown: list[str], model: type) -> DecodeError:
     parts = []
     for key in unknown:
-        near = suggestion(key)
+        near = suggestion(key, model)
         parts.append(f"{key!r}" + (f" (did you mean {near!r}?)" if near else ""))
     noun = "member" if len(unknown) == 1 else "members"
     return DecodeError(
@@ -115,7 +129,7 @@ def _quoted(key: str) -> bytes:
     return b'"' + key.encode() + b'"'
 
 
-def parse_object(raw: bytes) -> dict[str, Any]:
+def parse_object(raw: bytes, model: type = MessageConversationChanges) -> dict[str, Any]:
     """The line's JSON object, refusing malformed JSON and duplicate keys.
 
     Raises:
@@ -134,7 +148,7 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     if type(value) is not dict:
         what = "an array" if type(value) is list else type(value).__name__
         raise DecodeError(
-            f"expected an object for MessageConversationChanges, got {what}",
+            f"expected an object for {model.__name__}, got {what}",
             media_type=_MEDIA_TYPE,
         )
     if b"\\" not in raw and all(raw.count(_quoted(key)) == 1 for key in value):
@@ -151,11 +165,14 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def read_item(raw: bytes, *, allow_unknown: bool = False) -> InputItem:
+def read_item(
+    raw: bytes, *, allow_unknown: bool = False, model: type = MessageConversationChanges
+) -> InputItem:
     """Read one input line strictly.
 
     Args:
         raw: The line (surrounding whitespace allowed).
+        model: The body model the line holds.
         allow_unknown: Drop unknown members instead of failing the line (see the module
             docstring for why they are dropped rather than sent, for now).
 
@@ -164,10 +181,11 @@ def read_item(raw: bytes, *, allow_unknown: bool = False) -> InputItem:
             ``allow_unknown``), a value of the wrong type or a missing required member;
             it names the member.
     """
-    members = parse_object(raw)
-    unknown = [k for k in members if k not in _KNOWN and k != FAILURE_KEY]
+    members = parse_object(raw, model)
+    known = _schema(model).known
+    unknown = [k for k in members if k not in known and k != FAILURE_KEY]
     if unknown and not allow_unknown:
-        raise _unknown_error(unknown)
+        raise _unknown_error(unknown, model)
     if FAILURE_KEY in members and not members.keys() - {FAILURE_KEY}:
         raise DecodeError(
             "a failure record without an item: the line it stands for was not an object "
@@ -176,8 +194,8 @@ def read_item(raw: bytes, *, allow_unknown: bool = False) -> InputItem:
             media_type=_MEDIA_TYPE,
             field=FAILURE_KEY,
         )
-    fields = {k: v for k, v in members.items() if k in _KNOWN}
-    changes = _CODEC.structure(fields, MessageConversationChanges)
+    fields = {k: v for k, v in members.items() if k in known}
+    changes: Any = _CODEC.structure(fields, model)
     return InputItem(changes, members, tuple(unknown))
 
 

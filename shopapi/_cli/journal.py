@@ -96,21 +96,48 @@ def input_digest(path: str | os.PathLike[str]) -> tuple[int, str]:
     return lines, digest.hexdigest()
 
 
-def job_record(base_url: str, input_name: str, digest: str) -> dict[str, object]:
-    """What identifies a job: the tenant and the input (by content; the name is shown)."""
-    return {
+def job_record(
+    base_url: str, input_name: str, digest: str, *, command: str | None = None
+) -> dict[str, object]:
+    """What identifies a job: the tenant, the input (by content; the name is shown) and,
+    for any command but ``conversations update`` (``bulk-update``, whose journals have
+    no such member), the command: the same input sent by another command is another
+    job."""
+    record: dict[str, object] = {
         "version": JOURNAL_VERSION,
         "baseUrl": base_url.rstrip("/"),
         "input": input_name,
         "inputDigest": digest,
     }
+    if command is not None:
+        record["command"] = command
+    return record
 
 
-def _identity(shop_id: int, conversation_id: int) -> int | tuple[int, int]:
+#: A record's identity: two int ids packed in one int, or the key as given.
+Identity = int | tuple[int | str, ...]
+
+
+def _identity(*key: int | str) -> Identity:
     # Two int32 ids packed in one int: a fraction of a tuple's memory per conversation.
-    if -(2**31) <= shop_id < 2**31 and -(2**31) <= conversation_id < 2**31:
-        return ((shop_id & 0xFFFFFFFF) << 32) | (conversation_id & 0xFFFFFFFF)
-    return (shop_id, conversation_id)
+    if len(key) == 2:
+        shop_id, conversation_id = key
+        if (
+            type(shop_id) is int
+            and type(conversation_id) is int
+            and -(2**31) <= shop_id < 2**31
+            and -(2**31) <= conversation_id < 2**31
+        ):
+            return ((shop_id & 0xFFFFFFFF) << 32) | (conversation_id & 0xFFFFFFFF)
+    return key
+
+
+def _record(line: int, key: tuple[int | str, ...]) -> bytes:
+    """A saved line: ``shopId`` and ``id`` for a conversation's two ids (the format
+    ``bulk-update`` always wrote), else the key's values under ``key``."""
+    if len(key) == 2 and all(type(k) is int for k in key):
+        return orjson.dumps({"line": line, "shopId": key[0], "id": key[1]}) + b"\n"
+    return orjson.dumps({"line": line, "key": list(key)}) + b"\n"
 
 
 def _write_error(action: str, path: Path, exc: OSError) -> JournalWriteError:
@@ -144,7 +171,7 @@ class Journal:
         self.path = Path(path)
         self.job = dict(job)
         self._sync_every = sync_every
-        self._done: dict[int | tuple[int, int], int] = {}  # identity -> last line saved
+        self._done: dict[Identity, int] = {}  # identity -> last line saved
         self._records = 0
         self.torn = False
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -189,11 +216,15 @@ class Journal:
         for raw in lines[1:]:
             try:
                 record = orjson.loads(raw)
-                line, shop_id, conversation_id = record["line"], record["shopId"], record["id"]
+                line = record["line"]
+                if "key" in record:
+                    values = tuple(record["key"])
+                else:
+                    values = (record["shopId"], record["id"])
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 continue  # a damaged line: its item is redone, which PUT allows
-            if type(line) is int and type(shop_id) is int and type(conversation_id) is int:
-                key = _identity(shop_id, conversation_id)
+            if type(line) is int and all(type(v) in (int, str) for v in values):
+                key = _identity(*values)
                 if line > self._done.get(key, 0):
                     self._done[key] = line
                 self._records += 1
@@ -215,6 +246,11 @@ class Journal:
             differences.append(f"journal version {found.get('version')!r}")
         if found.get("baseUrl") != self.job["baseUrl"]:
             differences.append(f"base URL {found.get('baseUrl')!r}, not {self.job['baseUrl']!r}")
+        if found.get("command") != self.job.get("command"):
+            differences.append(
+                f"command {found.get('command') or 'conversations update'!r}, not "
+                f"{self.job.get('command') or 'conversations update'!r}"
+            )
         if found.get("inputDigest") != self.job["inputDigest"]:
             differences.append(
                 f"another input ({found.get('input')!r} as it was then; "
@@ -232,6 +268,10 @@ class Journal:
         """Whether input line ``line`` needs no sending: it, or a later line for the same
         conversation, was saved."""
         return line <= self._done.get(_identity(shop_id, conversation_id), 0)
+
+    def done_key(self, key: tuple[int | str, ...], line: int) -> bool:
+        """:meth:`done` for any item identity (a command's path parameters)."""
+        return line <= self._done.get(_identity(*key), 0)
 
     def __len__(self) -> int:
         """The saved records."""
@@ -257,11 +297,18 @@ class Journal:
         Raises:
             JournalWriteError: The record could not be written (nothing of it is kept).
         """
-        data = orjson.dumps({"line": line, "shopId": shop_id, "id": conversation_id}) + b"\n"
-        self._append(data, "write to")
-        key = _identity(shop_id, conversation_id)
-        if line > self._done.get(key, 0):
-            self._done[key] = line
+        self.record_key(line, (shop_id, conversation_id))
+
+    def record_key(self, line: int, key: tuple[int | str, ...]) -> None:
+        """:meth:`record` for any item identity (a command's path parameters).
+
+        Raises:
+            JournalWriteError: The record could not be written (nothing of it is kept).
+        """
+        self._append(_record(line, key), "write to")
+        identity = _identity(*key)
+        if line > self._done.get(identity, 0):
+            self._done[identity] = line
         self._records += 1
         self._dirty = True
         if time.monotonic() - self._last_sync >= self._sync_every:
