@@ -6,8 +6,7 @@ key fields, and the rest from options. Lines for one item (the same path) are se
 after the other, in input order (:class:`~shopapi._cli.ordering.KeyedQueue`); an insert's
 lines are journaled each on its own, an update's as "this item is saved up to this
 line". The calls go through the client's ``{name}_many`` (the conventions' bulk method),
-or, for an endpoint whose resource has none yet, through ``{name}`` one item at a time
-at the same concurrency (``auto`` is then a fixed :data:`FALLBACK_CONCURRENCY`).
+which every update and insert has.
 """
 
 from __future__ import annotations
@@ -63,14 +62,12 @@ from .journal import (
 from .ordering import KeyedQueue
 from .terminal import printable
 
-__all__ = ["FALLBACK_CONCURRENCY", "describe_error", "is_fatal", "reader", "write"]
+__all__ = ["describe_error", "is_fatal", "reader", "write"]
 
 #: Input lines read ahead while waiting for an earlier line of the same item.
 MAX_WAITING = 1024
 #: Unknown member names warned about, at most (``--allow-unknown-members``).
 MAX_WARNINGS = 100
-#: Requests in flight for ``--concurrency auto`` where the client has no ``{name}_many``.
-FALLBACK_CONCURRENCY = 8
 #: The command whose journals name no command (``bulk-update`` wrote them first).
 _DEFAULT_COMMAND = "conversations update"
 
@@ -267,76 +264,6 @@ def _path_of(command: Command, options: Mapping[str, Any]) -> Callable[[Any], tu
         return tuple(getattr(body, f) if f is not None else v for f, v in parts)
 
     return path
-
-
-@attrs.frozen
-class _Result:
-    """One item's outcome where the client has no ``{name}_many``."""
-
-    index: int
-    error: ShopApiError | None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-async def _each(
-    call: Callable[..., Any],
-    path_of: Callable[[Any], tuple[Any, ...]],
-    items: AsyncIterator[Any],
-    limit: int,
-) -> AsyncGenerator[_Result, None]:
-    """``call(*path, body)`` for each body, ``limit`` at once, yielding as each ends.
-
-    The input is pulled in a task of its own: the job's input waits for results to be
-    consumed (an item's next line), so pulling must never block delivering them.
-    """
-
-    async def pull() -> tuple[bool, Any]:
-        try:
-            return True, await anext(items)
-        except StopAsyncIteration:
-            return False, None
-
-    async def one(index: int, body: Any) -> _Result:
-        try:
-            await call(*path_of(body), body)
-        except ShopApiError as exc:
-            return _Result(index, exc)
-        return _Result(index, None)
-
-    running: set[asyncio.Task[_Result]] = set()
-    puller: asyncio.Task[tuple[bool, Any]] | None = None
-    exhausted = False
-    index = 0
-    try:
-        while True:
-            if puller is None and not exhausted and len(running) < limit:
-                puller = asyncio.create_task(pull())
-            waiting: set[asyncio.Task[Any]] = set(running)
-            if puller is not None:
-                waiting.add(puller)
-            if not waiting:
-                return
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if puller is not None and puller in done:
-                got, body = puller.result()
-                puller = None
-                if got:
-                    running.add(asyncio.create_task(one(index, body)))
-                    index += 1
-                else:
-                    exhausted = True
-            for task in done:
-                if task in running:
-                    running.discard(task)
-                    yield task.result()
-    finally:
-        leftover = [*running, *([puller] if puller is not None else [])]
-        for task in leftover:
-            task.cancel()
-        await asyncio.gather(*leftover, return_exceptions=True)
 
 
 async def write(
@@ -584,14 +511,11 @@ async def _run(
     try:
         async with client:
             resource = getattr(client, command.resource.name)
-            many = getattr(resource, command.endpoint.name + "_many", None)
-            results: AsyncGenerator[Any, None]
-            if many is not None:
-                results = many(*options.values(), items(), concurrency=args.concurrency)
-            else:
-                limit = FALLBACK_CONCURRENCY if args.concurrency == "auto" else args.concurrency
-                single = getattr(resource, command.endpoint.name)
-                results = _each(single, path_of, items(), limit)
+            # Every update or insert has a {name}_many (Resource checks it when made).
+            many = getattr(resource, command.endpoint.name + "_many")
+            results: AsyncGenerator[Any, None] = many(
+                *options.values(), items(), concurrency=args.concurrency
+            )
             try:
                 async for result in results:
                     sent = in_flight.pop(result.index)
