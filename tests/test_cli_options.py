@@ -13,7 +13,7 @@ from shopapi._cli.app import build_parser
         (["serve", "--port", "70000"], "not a port (0-65535): '70000'"),
         (["serve", "--port", "x"], "not an integer: 'x'"),
         (["conversations", "update", "--concurrency", "0", "-"], "must be >= 1: '0'"),
-        (["conversations", "update", "--dry-run", "--show", "-1", "-"], "must be >= 0: '-1'"),
+        (["serve", "--seed", "-1"], "must be >= 0: '-1'"),
     ],
 )
 def test_a_bad_number_is_a_usage_error_naming_why(
