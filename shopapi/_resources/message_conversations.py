@@ -23,7 +23,8 @@ import attrs
 
 from .._exceptions import ConfigurationError
 from .._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
-from .._wire.fields import boolean, enum_field, integer, string, timestamp
+from .._wire.fields import boolean, enum_field, integer, keep_unknown, string, timestamp
+from .._wire.unknown import Unknown
 from .spec import Endpoint, Key, Paging, PathParam, Resource, Role
 
 __all__ = [
@@ -63,6 +64,7 @@ class MessageConversationBasicInfo:
         "PlatformKindEnumValue", PlatformKindEnum, required=True
     )
     channel_id: str | None = string("ChannelId", 255)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +225,7 @@ class MessageBasicInfo:
     type_enum_value: MessageTypeEnum | int | str = enum_field(
         "TypeEnumValue", MessageTypeEnum, required=True
     )
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)

@@ -19,7 +19,7 @@ import orjson
 
 from .._exceptions import DecodeError
 from .._wire.decimals import decimal_json_text
-from .._wire.fields import WireField, json_order
+from .._wire.fields import Kind, WireField, json_order
 from .._wire.kinds import (
     INT32_MAX,
     INT32_MIN,
@@ -30,6 +30,7 @@ from .._wire.kinds import (
     json_timestamp,
 )
 from .._wire.timestamps import Timestamp, format_timestamp
+from .._wire.unknown import EMPTY, Unknown, UnknownMember, merge, unknown_attr
 from ._base import (
     compile_function,
     construct_lines,
@@ -73,8 +74,121 @@ def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
             lines.append(f"    if {v} is not None:")
             lines.extend("        " + line for line in rules.json_write(f, v, g))
         items.append(f"{f.wire!r}: {v}")
-    lines.append("    return {" + ", ".join(items) + "}")
+    lines.append("    r = {" + ", ".join(items) + "}")
+    if (u := unknown_attr(cls)) is not None:
+        ns["_put_back"] = _put_back
+        lines.append(f"    if o.{u}.members: r = _put_back(r, o.{u})")
+    lines.append("    return r")
     return compile_function("unstructure", "\n".join(lines) + "\n", ns)
+
+
+def _put_back(r: dict[str, Any], unknown: Unknown) -> dict[str, Any]:
+    """``r`` with the unknown members back in place, their text as it came."""
+    if unknown.format != "json":
+        # Validation names the members (raise_invalid asks it).
+        raise TypeError(f"unknown members kept from {unknown.format}")
+    return {
+        k: orjson.Fragment(v.raw) if type(v) is UnknownMember else v
+        for k, v in merge(list(r.items()), unknown)
+    }
+
+
+class _NeedRaw(Exception):
+    """Unknown members met in parsed values: their text must come from the body."""
+
+
+def _keep_json(d: dict[str, Any], known: frozenset[str]) -> Unknown:
+    """The members of ``d`` not in ``known``, with the known member each followed.
+
+    Their values must be :class:`msgspec.Raw` (from :func:`_raw_tree`), which keep the
+    text; a parsed value raises :class:`_NeedRaw` so that the caller reads the text.
+    """
+    members = []
+    after = None
+    for k, v in d.items():
+        if k in known:
+            after = k
+        elif type(v) is msgspec.Raw:
+            members.append(UnknownMember(k, bytes(v).decode("utf-8"), after))
+        else:
+            raise _NeedRaw
+    return Unknown("json", tuple(members))
+
+
+_RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAW_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _raw_tree(data: bytes | str, cls: type, exact: bool) -> Any:
+    """Parse ``data`` for ``cls`` keeping the text of every member ``cls`` lacks.
+
+    Known members are parsed as the reference path parses them; unknown ones (at any
+    depth the model describes) stay :class:`msgspec.Raw`. Only the members the model
+    describes are descended into, so the work is the body's size times the model's
+    depth, however deep the unknown values nest.
+    """
+    try:
+        d = _RAW_OBJECT.decode(data)
+    except msgspec.ValidationError:  # not an object: the structure hook says what it is
+        return _parse(data, exact)
+    fields = _by_wire(cls)
+    out: dict[str, Any] = {}
+    for k, raw in d.items():
+        f = fields.get(k)
+        if f is None:
+            out[k] = raw
+        elif f.kind is Kind.MODEL and f.model is not None:
+            out[k] = _raw_tree(bytes(raw), f.model, exact)
+        elif f.kind is Kind.LIST and f.item is not None and f.item.kind is Kind.MODEL:
+            out[k] = _raw_list(bytes(raw), f.item.model, exact)  # type: ignore[arg-type]
+        else:
+            out[k] = _parse(raw, exact)
+    return out
+
+
+def _raw_list(data: bytes | str, item: type, exact: bool) -> Any:
+    try:
+        items = _RAW_ARRAY.decode(data)
+    except msgspec.ValidationError:
+        return _parse(data, exact)
+    return [_raw_tree(bytes(x), item, exact) for x in items]
+
+
+def _parse(data: Any, exact: bool) -> Any:
+    """One value, parsed as the reference path parses it."""
+    if exact:
+        return _EXACT.decode(data)
+    return orjson.loads(data if type(data) is str else bytes(data))
+
+
+@functools.cache
+def _by_wire(cls: type) -> dict[str, WireField]:
+    return {f.wire: f for f in json_order(cls)}
+
+def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
+    """The body parsed for ``cls`` (a model or ``list[Model]``) by :func:`_raw_tree`."""
+    item = list_item_type(cls)
+    try:
+        if item is not None:
+            return _raw_list(data, item, exact)  # type: ignore[arg-type]
+        return _raw_tree(data, cls, exact)  # type: ignore[arg-type]
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+
+
+def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
+    """The converter's hook: :func:`_structure_fn`'s, keeping unknown members of parsed
+    values as orjson writes them (their original text is gone)."""
+    fn = _structure_hook(cls)
+
+    def structure(d: Any, _type: Any = None) -> Any:
+        try:
+            return fn(d, _type)
+        except _NeedRaw:
+            data = orjson.dumps(d, default=_default)
+            return fn(_raw_body(data, cls, _exact_numbers(cls)), _type)
+
+    return structure
 
 
 def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
@@ -99,6 +213,12 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     for i, f in enumerate(fields):
         lines.append(f"        v{i} = g({f.wire!r})")
     assignments: list[tuple[str, str]] = []
+    if (u := unknown_attr(cls)) is not None:
+        # Only the slow branch can hold unknown members.
+        ns.update(_KNOWN=frozenset(ns["_KEYS"]), _keep=_keep_json, _EMPTY=EMPTY)
+        lines.insert(-len(fields) - 4, "    u = _EMPTY")
+        lines.append("        if not _KNOWN.issuperset(d): u = _keep(d, _KNOWN)")
+        assignments.append((u, "u"))
     for i, f in enumerate(fields):
         v = f"v{i}"
         w = repr(f.wire)
@@ -199,6 +319,9 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
             lines.append(f"    if {v} is not None:")
             lines.extend("        " + line for line in fast)
         assignments.append((f.name, v))
+    if (u := unknown_attr(cls)) is not None:  # the struct refuses unknown members
+        ns["_EMPTY"] = EMPTY
+        assignments.append((u, "_EMPTY"))
     lines.extend(construct_lines(cls, assignments, ns))
     return wire, compile_function("build", "\n".join(lines) + "\n", ns)
 
@@ -257,7 +380,7 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     converter.register_unstructure_hook(datetime, format_timestamp)
     converter.register_structure_hook(Timestamp, lambda v, _: json_timestamp(v))
     converter.register_unstructure_hook_factory(is_model, _unstructure_fn)
-    converter.register_structure_hook_factory(is_model, _structure_fn)
+    converter.register_structure_hook_factory(is_model, _converter_structure_fn)
 
 
 def make_converter() -> cattrs.Converter:
@@ -371,7 +494,7 @@ class JsonCodec:
                 value = _EXACT.decode(data)
             except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
-            return self.structure(value, cls)
+            return self._read(value, data, cls, exact=True)
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -380,7 +503,15 @@ class JsonCodec:
             ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
-        return self.structure(value, cls)
+        return self._read(value, data, cls, exact=False)
+
+    def _read(self, value: Any, data: bytes | str, cls: type[T], *, exact: bool) -> T:
+        """Structure parsed ``value``; if it holds unknown members, parse ``data`` again
+        keeping their text (only then: the usual answer is parsed once)."""
+        try:
+            return self._structure_value(value, cls)
+        except _NeedRaw:
+            return self._structure_value(_raw_body(data, cls, exact), cls)
 
     @staticmethod
     def _exact(cls: Any) -> bool:
@@ -398,7 +529,18 @@ class JsonCodec:
             return None
 
     def structure(self, value: Any, cls: type[T]) -> T:
-        """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``)."""
+        """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``).
+
+        Unknown members are kept as orjson writes their parsed values (the original
+        text is gone by then); :meth:`decode` keeps the text as it came.
+        """
+        try:
+            return self._structure_value(value, cls)
+        except _NeedRaw:
+            data = orjson.dumps(value, default=_default)
+            return self._structure_value(_raw_body(data, cls, self._exact(cls)), cls)
+
+    def _structure_value(self, value: Any, cls: type[T]) -> T:
         hook = self._structure.get(cls)
         if hook is not None:  # a model class seen before
             known: T = hook(value, cls)
@@ -427,5 +569,10 @@ class JsonCodec:
         except KeyError:
             if not is_model(cls):
                 raise TypeError(f"{cls!r} is not a shopapi model") from None
-            fn = self._structure[cls] = self._converter.get_structure_hook(cls)
+            # The default rules' own hook lets _NeedRaw through, for decode() to read
+            # the unknown members' text from the body; a converter's re-serializes.
+            fn = self._structure[cls] = (
+                _structure_hook(cls) if self._fast else self._converter.get_structure_hook(cls)
+            )
             return fn
+
