@@ -37,6 +37,7 @@ from ._resources.message_conversations import (
 )
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
+from ._wire.unknown import Unknown, UnknownMember, drop_unknown
 from ._wire.validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
@@ -103,8 +104,11 @@ __all__ = [
     "ShopApiError",
     "Timestamp",
     "TransportError",
+    "Unknown",
+    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
+    "drop_unknown",
     "validate",
 ]

@@ -396,7 +396,10 @@ def test_what_the_fast_path_declines_the_reference_path_reads(
 ) -> None:
     """The fast path is stricter than the reader; what it refuses is read all the same."""
     value = COMPACT.decode(body, MessageConversation)
-    assert orjson_reads == [body]
+    # The whole body once; a body with unknown members is read again for their text,
+    # its known values one by one.
+    assert orjson_reads[0] == body
+    assert body not in orjson_reads[1:]
     assert value == REFERENCE.decode(body, MessageConversation)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import attrs
+
+from shopapi._wire.unknown import unknown_attr
 import pytest
 from hypothesis import given, settings
 
@@ -162,7 +164,9 @@ def test_python_names_are_snake_case_of_wire_names(cls: type) -> None:
     assert fields, cls
     for f in fields:
         assert f.name == snake_case(f.wire)
-    assert {f.name for f in fields} == {a.name for a in attrs.fields(cls)}
+    # Every attribute is a wire field, but for the one that keeps unknown members.
+    assert {f.name for f in fields} | {"unknown"} == {a.name for a in attrs.fields(cls)}
+    assert unknown_attr(cls) == "unknown"
 
 
 def test_snake_case_examples() -> None:

@@ -41,9 +41,12 @@ PUBLIC = [
     "ShopApiError",
     "Timestamp",
     "TransportError",
+    "Unknown",
+    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
+    "drop_unknown",
     "validate",
 ]
 

@@ -131,18 +131,17 @@ def _raw_tree(data: bytes | str, cls: type, exact: bool) -> Any:
         d = _RAW_OBJECT.decode(data)
     except msgspec.ValidationError:  # not an object: the structure hook says what it is
         return _parse(data, exact)
-    fields = _by_wire(cls)
+    descend = _descend(cls)
     out: dict[str, Any] = {}
     for k, raw in d.items():
-        f = fields.get(k)
-        if f is None:
-            out[k] = raw
-        elif f.kind is Kind.MODEL and f.model is not None:
-            out[k] = _raw_tree(bytes(raw), f.model, exact)
-        elif f.kind is Kind.LIST and f.item is not None and f.item.kind is Kind.MODEL:
-            out[k] = _raw_list(bytes(raw), f.item.model, exact)  # type: ignore[arg-type]
-        else:
+        sub = descend.get(k)
+        if sub is not None:
+            read, model = sub
+            out[k] = read(bytes(raw), model, exact)
+        elif k in descend:
             out[k] = _parse(raw, exact)
+        else:
+            out[k] = raw
     return out
 
 
@@ -156,24 +155,21 @@ def _raw_list(data: bytes | str, item: type, exact: bool) -> Any:
 
 def _parse(data: Any, exact: bool) -> Any:
     """One value, parsed as the reference path parses it."""
-    if exact:
-        return _EXACT.decode(data)
-    return orjson.loads(data if type(data) is str else bytes(data))
+    data = data if type(data) is str else bytes(data)
+    return _EXACT.decode(data) if exact else orjson.loads(data)
 
 
 @functools.cache
-def _by_wire(cls: type) -> dict[str, WireField]:
-    return {f.wire: f for f in json_order(cls)}
+def _descend(cls: type) -> dict[str, tuple[Callable[..., Any], type] | None]:
+    """Each wire member of ``cls``: how to read a nested model or model list, or None."""
+    out: dict[str, tuple[Callable[..., Any], type] | None] = {}
+    for f in json_order(cls):
+        read = _DESCEND.get(f.kind)
+        out[f.wire] = (read, f.model) if read is not None and f.model is not None else None
+    return out
 
-def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
-    """The body parsed for ``cls`` (a model or ``list[Model]``) by :func:`_raw_tree`."""
-    item = list_item_type(cls)
-    try:
-        if item is not None:
-            return _raw_list(data, item, exact)  # type: ignore[arg-type]
-        return _raw_tree(data, cls, exact)  # type: ignore[arg-type]
-    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+
+_DESCEND: dict[Kind, Callable[..., Any]] = {Kind.MODEL: _raw_tree, Kind.LIST: _raw_list}
 
 
 def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
