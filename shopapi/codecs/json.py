@@ -172,6 +172,18 @@ def _descend(cls: type) -> dict[str, tuple[Callable[..., Any], type] | None]:
 _DESCEND: dict[Kind, Callable[..., Any]] = {Kind.MODEL: _raw_tree, Kind.LIST: _raw_list}
 
 
+def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
+    """The body parsed for ``cls`` (a model or ``list[Model]``) by :func:`_raw_tree`."""
+    item = list_item_type(cls)
+    try:
+        if item is not None:
+            return _raw_list(data, item, exact)  # type: ignore[arg-type]
+        return _raw_tree(data, cls, exact)  # type: ignore[arg-type]
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+
+
+
 def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     """The converter's hook: :func:`_structure_fn`'s, keeping unknown members of parsed
     values as orjson writes them (their original text is gone)."""
