@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import attrs
-
-from shopapi._wire.unknown import unknown_attr
 import pytest
 from hypothesis import given, settings
 
@@ -31,6 +29,7 @@ from shopapi import (
 )
 from shopapi._resources.message_conversations import DETAIL_FIELDS
 from shopapi._wire.fields import Kind, json_order, wire_fields, xml_order
+from shopapi._wire.unknown import unknown_attr
 from tests.conftest import SEED_DIR
 from tests.strategies import conversations
 

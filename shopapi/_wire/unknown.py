@@ -89,7 +89,8 @@ def unknown_attr(cls: type) -> str | None:
         return None
     for a in attrs.fields(cls):
         if UNKNOWN_KEY in a.metadata:
-            return a.name
+            name: str = a.name
+            return name
     return None
 
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from .._exceptions import FieldError, ValidationError
 from .codegen import compile_function
 from .fields import xml_order
-from .unknown import unknown_attr
 from .kinds import INT32_MAX, INT32_MIN, KINDS, NAIVE_MESSAGE, Gen, utf16_length
+from .unknown import unknown_attr
 
 __all__ = [
     "INT32_MAX",

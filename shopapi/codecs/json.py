@@ -177,11 +177,36 @@ def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
     item = list_item_type(cls)
     try:
         if item is not None:
-            return _raw_list(data, item, exact)  # type: ignore[arg-type]
-        return _raw_tree(data, cls, exact)  # type: ignore[arg-type]
+            return _raw_list(data, item, exact)
+        return _raw_tree(data, cls, exact)
     except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
 
+
+def _raw_values(value: Any, cls: Any) -> Any:
+    """Parsed ``value`` for ``cls`` with each unknown member's value written back to text
+    (as orjson writes it: the original text is gone), for :func:`_keep_json`."""
+    item = list_item_type(cls)
+    if item is not None:
+        return [_raw_values(x, item) for x in value] if type(value) is list else value
+    if type(value) is not dict:
+        return value  # the structure hook says what is wrong with it
+    descend = _descend(cls)
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k not in descend:
+            try:
+                out[k] = msgspec.Raw(orjson.dumps(v, default=_default))
+            except TypeError as exc:  # orjson's JSONEncodeError: too deep, or no JSON
+                raise DecodeError(
+                    f"unknown member cannot be kept: {exc}", media_type=MEDIA_TYPE, field=k
+                ) from None
+        elif (sub := descend[k]) is not None:
+            read, model = sub
+            out[k] = _raw_values(v, list[model] if read is _raw_list else model)  # type: ignore[valid-type]
+        else:
+            out[k] = v
+    return out
 
 
 def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
@@ -193,8 +218,7 @@ def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
         try:
             return fn(d, _type)
         except _NeedRaw:
-            data = orjson.dumps(d, default=_default)
-            return fn(_raw_body(data, cls, _exact_numbers(cls)), _type)
+            return fn(_raw_values(d, cls), _type)
 
     return structure
 
@@ -545,8 +569,7 @@ class JsonCodec:
         try:
             return self._structure_value(value, cls)
         except _NeedRaw:
-            data = orjson.dumps(value, default=_default)
-            return self._structure_value(_raw_body(data, cls, self._exact(cls)), cls)
+            return self._structure_value(_raw_values(value, cls), cls)
 
     def _structure_value(self, value: Any, cls: type[T]) -> T:
         hook = self._structure.get(cls)
@@ -583,4 +606,3 @@ class JsonCodec:
                 _structure_hook(cls) if self._fast else self._converter.get_structure_hook(cls)
             )
             return fn
-

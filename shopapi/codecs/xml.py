@@ -235,7 +235,7 @@ def _put_back(pieces: tuple[str, ...], tags: tuple[str, ...], unknown: Unknown, 
 # The two namespaces every document's root declares: lxml repeats their declarations on
 # a child element it serializes alone, so they are taken out again.
 _INHERITED = re.compile(f' xmlns:(?:xsi="{re.escape(XSI)}"|xsd="{re.escape(XSD)}")')
-_EMPTY_END = re.compile(r'(?<=[^ /])/>')
+_EMPTY_END = re.compile(r"(?<=[^ /])/>")
 
 
 def _element_text(el: Any) -> str:
