@@ -179,8 +179,16 @@ def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
         if item is not None:
             return _raw_list(data, item, exact)
         return _raw_tree(data, cls, exact)
-    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise DecodeError(_TOO_DEEP, media_type=MEDIA_TYPE) from None
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError) as exc:
         raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+
+
+_TOO_DEEP = "an unknown member nests too deeply to be kept"
+#: Writes a parsed unknown value back to text: msgspec, whose depth limit is the one
+#: msgspec's reading of the raw text has, so that both ways in agree on what is too deep.
+_REWRITE = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def _raw_values(value: Any, cls: Any) -> Any:
@@ -196,11 +204,9 @@ def _raw_values(value: Any, cls: Any) -> Any:
     for k, v in value.items():
         if k not in descend:
             try:
-                out[k] = msgspec.Raw(orjson.dumps(v, default=_default))
-            except TypeError as exc:  # orjson's JSONEncodeError: too deep, or no JSON
-                raise DecodeError(
-                    f"unknown member cannot be kept: {exc}", media_type=MEDIA_TYPE, field=k
-                ) from None
+                out[k] = msgspec.Raw(_REWRITE(v))
+            except RecursionError:  # as deep as _raw_body refuses: the same error
+                raise DecodeError(_TOO_DEEP, media_type=MEDIA_TYPE) from None
         elif (sub := descend[k]) is not None:
             read, model = sub
             out[k] = _raw_values(v, list[model] if read is _raw_list else model)  # type: ignore[valid-type]
