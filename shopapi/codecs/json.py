@@ -2,6 +2,8 @@
 
 Use :class:`JsonCodec`, or :func:`configure_converter` to teach a cattrs converter the
 same rules (``converter.unstructure(model)`` then gives the dict Json.NET would write).
+The rules are listed there; among them, members a model does not declare are kept as
+their raw text and written back in place (:class:`~shopapi.Unknown`).
 """
 
 from __future__ import annotations
@@ -397,8 +399,18 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     * Dates use .NET's round-trip form with up to 7 fractional digits, trailing zeros
       trimmed; ``Z`` for UTC, an offset for local times, no suffix for unspecified.
     * ``None`` is written as ``null``. On reading, ``null`` and a missing property both
-      mean ``None``; unknown properties are ignored; a wrong type is a
-      :class:`~shopapi.DecodeError` naming the property.
+      mean ``None``; a wrong type is a :class:`~shopapi.DecodeError` naming the property.
+    * A property the model does not declare is kept (in its ``unknown`` field, a
+      :class:`~shopapi.Unknown`): its value's text exactly as it came (``12.50``, a nested
+      object, whitespace and all), after the known property it followed, and written back
+      there, so a read-modify-write never drops a field the help pages do not show. This
+      holds in nested models and list items too. Only a body read by
+      :meth:`JsonCodec.decode` has that text; from values already parsed (a converter's
+      ``structure``) the value is written back as msgspec writes it. Members kept from
+      XML cannot be written as JSON: a :class:`~shopapi.ValidationError` names them
+      (:func:`~shopapi.drop_unknown` drops them on purpose). Json.NET's three extra
+      escapes apply to them as to everything written. A value nested too deeply for
+      msgspec to keep (about a thousand levels) is a :class:`~shopapi.DecodeError`.
     * Decimals are numbers with their scale (``12.50``) and no exponent, and an integral
       one gets ``.0`` (``100.0``), as Json.NET writes them; a negative zero loses its
       sign. They are read exactly (every number of a model with a decimal is parsed as

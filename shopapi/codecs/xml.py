@@ -2,7 +2,9 @@
 
 Use :class:`XmlCodec`, or :func:`configure_converter` to teach a cattrs converter the
 same rules (``converter.unstructure(model)`` then gives the XML document text, and
-``converter.structure(element, Model)`` reads an lxml element).
+``converter.structure(element, Model)`` reads an lxml element). The rules are listed
+there; among them, elements a model does not declare are kept as they came and written
+back in place (:class:`~shopapi.Unknown`).
 """
 
 from __future__ import annotations
@@ -378,8 +380,16 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
       ``CheckCharacters = false``: ASP.NET's XML formatter reads it back (the
       conformance suite checks that against the real reader). A strict XML 1.0 parser
       would refuse such a body; send those strings as JSON to reach one.
-    * On reading, any element order is accepted, unknown elements are ignored, and
-      ``xsi:nil``, a missing element and (for strings) nil all mean ``None``. A
+    * On reading, any element order is accepted, and ``xsi:nil``, a missing element and
+      (for strings) nil all mean ``None``.
+    * An element the model does not declare is kept (in its ``unknown`` field, a
+      :class:`~shopapi.Unknown`) as it came: its tag, attributes, namespaces and content,
+      after the known element it followed, and written back there, so a
+      read-modify-write never drops a field the help pages do not show; in nested models
+      and list items too. The root's ``xsi``/``xsd`` declarations are not repeated on it,
+      and an empty element ends as XmlWriter ends one (``<X />``). Elements kept from
+      JSON cannot be written as XML: a :class:`~shopapi.ValidationError` names them
+      (:func:`~shopapi.drop_unknown` drops them on purpose). A
       character reference to a character XML 1.0 forbids (``&#x1;``, as a server
       writing with ``CheckCharacters = false`` sends) reads as that character.
 
