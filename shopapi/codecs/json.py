@@ -332,8 +332,53 @@ def _fast_decoder(cls: Any) -> Callable[[bytes], Any] | None:
     return decode
 
 
-def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
-    """A msgspec struct of ``cls``'s wire members, and ``struct -> model``."""
+@functools.cache
+def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
+    """:func:`_fast_decoder`'s reading of a body with unknown members, keeping them.
+
+    A struct that ignores unknown members reads the known ones as the fast path does,
+    and one more parse in C (each member's raw text) gives the unknown ones: a newer
+    server's every answer need not take the reference path. ``None`` where there is no
+    fast path, or the model keeps no unknown members.
+    """
+    item = list_item_type(cls)
+    model = item if item is not None else cls
+    if _fast_decoder(cls) is None or unknown_attr(model) is None:
+        return None
+    wire, build = _wire_struct(model, forbid_unknown=False)
+    known = frozenset(f.wire for f in json_order(model))
+    raw_object = _RAW_OBJECT.decode
+
+    def keep(d: dict[str, Any], known: frozenset[str]) -> Unknown:
+        unknown = _keep_json(d, known)
+        for m in unknown.members:
+            # What the reference path's orjson refuses in a value (a number past a
+            # double, an integer past 64 bits) is refused here too: the same outcome.
+            orjson.loads(m.raw)
+        return unknown
+
+    if item is None:
+        decode_one: Callable[[bytes], Any] = msgspec.json.Decoder(wire).decode
+
+        def decode(data: bytes) -> Any:
+            return build(decode_one(data), keep(raw_object(data), known))
+
+    else:
+        decode_many = msgspec.json.Decoder(list[wire]).decode  # type: ignore[valid-type]
+        raw_items = _RAW_ARRAY.decode
+
+        def decode(data: bytes) -> Any:
+            items = decode_many(data)
+            raws = raw_items(data)
+            return [build(w, keep(raw_object(r), known)) for w, r in zip(items, raws, strict=True)]
+
+    return decode
+
+
+def _wire_struct(
+    cls: type, *, forbid_unknown: bool = True
+) -> tuple[type, Callable[..., Any]]:
+    """A msgspec struct of ``cls``'s wire members, and ``(struct, unknown) -> model``."""
     fields = json_order(cls)
     wire: type = msgspec.defstruct(
         f"{cls.__name__}Wire",
@@ -343,14 +388,14 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
         ],
         kw_only=True,
         rename={f.name: f.wire for f in fields},
-        forbid_unknown_fields=True,
+        forbid_unknown_fields=forbid_unknown,
         gc=False,
     )
-    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple}
+    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple, "_EMPTY": EMPTY}
     g = Gen(ns, _structure_hook)
     index = {f.name: i for i, f in enumerate(fields)}
     unpacked = "".join(f"v{index[f.name]}, " for f in msgspec.structs.fields(wire))
-    lines = ["def build(w):", f"    {unpacked}= _astuple(w)"]
+    lines = ["def build(w, u=_EMPTY):", f"    {unpacked}= _astuple(w)"]
     assignments: list[tuple[str, str]] = []
     for i, f in enumerate(fields):
         v = f"v{i}"
@@ -359,9 +404,8 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
             lines.append(f"    if {v} is not None:")
             lines.extend("        " + line for line in fast)
         assignments.append((f.name, v))
-    if (u := unknown_attr(cls)) is not None:  # the struct refuses unknown members
-        ns["_EMPTY"] = EMPTY
-        assignments.append((u, "_EMPTY"))
+    if (u := unknown_attr(cls)) is not None:
+        assignments.append((u, "u"))
     lines.extend(construct_lines(cls, assignments, ns))
     return wire, compile_function("build", "\n".join(lines) + "\n", ns)
 
@@ -534,6 +578,14 @@ class JsonCodec:
         elif (fast := self._fast_decoder(cls)) is not None:
             try:
                 return fast(data)  # type: ignore[no-any-return]
+            except msgspec.ValidationError as exc:
+                # A newer server's usual answer: members the model does not declare.
+                hashable: Any = cls  # it has a fast decoder, so it is a model class
+                if "unknown field" in str(exc) and (keep := _fast_keeping(hashable)) is not None:
+                    try:
+                        return keep(data)  # type: ignore[no-any-return]
+                    except (msgspec.DecodeError, DecodeError, ValueError, RecursionError):
+                        pass  # the reference path reads it, or says why not
             except (msgspec.DecodeError, DecodeError, ValueError, RecursionError):
                 # Not the usual answer, or not valid at all (msgspec's errors, a bad
                 # date, bad UTF-8, deep nesting): the reference path below reads it,
