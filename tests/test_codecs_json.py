@@ -418,7 +418,8 @@ def test_a_newer_servers_usual_answer_takes_the_fast_path(
 
     value = COMPACT.decode(body, MessageConversation)
     page = COMPACT.decode(b"[" + MINIMAL + b"," + body + b"]", list[BasicInfo])
-    assert orjson_reads == []
+    # orjson checks the unknown values alone (it refuses what the reference path would).
+    assert set(orjson_reads) == {'{"x": [1.50]}', '"gold"'}
     reference = REFERENCE.decode(body, MessageConversation)
     assert value == reference
     assert value.unknown.names() == reference.unknown.names()

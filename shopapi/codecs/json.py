@@ -375,9 +375,7 @@ def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
     return decode
 
 
-def _wire_struct(
-    cls: type, *, forbid_unknown: bool = True
-) -> tuple[type, Callable[..., Any]]:
+def _wire_struct(cls: type, *, forbid_unknown: bool = True) -> tuple[type, Callable[..., Any]]:
     """A msgspec struct of ``cls``'s wire members, and ``(struct, unknown) -> model``."""
     fields = json_order(cls)
     wire: type = msgspec.defstruct(
