@@ -418,8 +418,8 @@ def test_a_newer_servers_usual_answer_takes_the_fast_path(
 
     value = COMPACT.decode(body, MessageConversation)
     page = COMPACT.decode(b"[" + MINIMAL + b"," + body + b"]", list[BasicInfo])
-    # orjson checks the unknown values alone (it refuses what the reference path would).
-    assert set(orjson_reads) == {'{"x": [1.50]}', '"gold"'}
+    # orjson checks each body (it refuses what the reference path would), once.
+    assert orjson_reads == [body, b"[" + MINIMAL + b"," + body + b"]"]
     reference = REFERENCE.decode(body, MessageConversation)
     assert value == reference
     assert value.unknown.names() == reference.unknown.names()

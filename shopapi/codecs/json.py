@@ -338,7 +338,7 @@ def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
 
     A struct that ignores unknown members reads the known ones as the fast path does,
     and one more parse in C (each member's raw text) gives the unknown ones: a newer
-    server's every answer need not take the reference path. ``None`` where there is no
+    server's every answer need not take the reference path and its per-value parsing. ``None`` where there is no
     fast path, or the model keeps no unknown members.
     """
     item = list_item_type(cls)
@@ -349,18 +349,17 @@ def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
     known = frozenset(f.wire for f in json_order(model))
     raw_object = _RAW_OBJECT.decode
 
-    def keep(d: dict[str, Any], known: frozenset[str]) -> Unknown:
-        unknown = _keep_json(d, known)
-        for m in unknown.members:
-            # What the reference path's orjson refuses in a value (a number past a
-            # double, an integer past 64 bits) is refused here too: the same outcome.
-            orjson.loads(m.raw)
-        return unknown
+    keep = _keep_json
+    # What the reference path's orjson refuses anywhere in the body (a number past a
+    # double, an integer past 64 bits, bad UTF-8, in a member msgspec skips or in the
+    # first of two members of one name) is refused here too: the same outcome. orjson
+    # only checks: the per-value parsing of the reference path is what this saves.
 
     if item is None:
         decode_one: Callable[[bytes], Any] = msgspec.json.Decoder(wire).decode
 
         def decode(data: bytes) -> Any:
+            orjson.loads(data)
             return build(decode_one(data), keep(raw_object(data), known))
 
     else:
@@ -368,6 +367,7 @@ def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
         raw_items = _RAW_ARRAY.decode
 
         def decode(data: bytes) -> Any:
+            orjson.loads(data)
             items = decode_many(data)
             raws = raw_items(data)
             return [build(w, keep(raw_object(r), known)) for w, r in zip(items, raws, strict=True)]
