@@ -320,6 +320,15 @@ def test_json_members_cannot_be_written_as_xml_and_say_so() -> None:
     assert XML.decode(XML.encode(dropped), MessageConversation) == read
 
 
+def test_drop_unknown_takes_a_model_only() -> None:
+    from shopapi import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="takes a model, not dict"):
+        drop_unknown({"Id": 1})
+    plain = conversation()
+    assert drop_unknown(plain) is plain
+
+
 def test_xml_elements_cannot_be_written_as_json_and_say_so() -> None:
     body = splice_xml(XML.encode(conversation()), {"Added": b"<Added>1</Added>"}, ["Id"])
     read = XML.decode(body, MessageConversation)
@@ -481,3 +490,35 @@ def test_any_json_members_anywhere_round_trip(extras: list[tuple[str | None, Any
     read = JSON.decode(body, MessageConversation)
     assert read == conversation()
     assert JSON.encode(read.to_changes()) == body
+
+
+# -- through the client -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_an_update_sends_the_unknown_members_back_and_refuses_the_other_format(
+    fmt: str,
+) -> None:
+    from shopapi import ShopApiClient
+    from shopapi.testing import FakeShopServer
+
+    codec, other = (JSON, XML) if fmt == "json" else (XML, JSON)
+    async with FakeShopServer(username="u", password="p") as server:
+        [seeded] = server.seed(1)
+        if fmt == "json":
+            body = splice_json(JSON.encode(seeded), {"Added": b"12.50"}, ["Id"])
+        else:
+            body = splice_xml(XML.encode(seeded), {"Added": b"<Added>12.50</Added>"}, ["Id"])
+        read = codec.decode(body, MessageConversation)
+        changes = read.to_changes(note="called back")
+        async with ShopApiClient(server.base_url, auth=("u", "p"), codec=codec) as client:
+            await client.message_conversations.update(1, seeded.id, changes)
+            assert server.requests[-1].body == codec.encode(changes)
+            sent_back = codec.decode(server.requests[-1].body, MessageConversationChanges)
+            assert sent_back.unknown == read.unknown
+        async with ShopApiClient(server.base_url, auth=("u", "p"), codec=other) as client:
+            sent = len(server.requests)
+            with pytest.raises(ValidationError) as caught:
+                await client.message_conversations.update(1, seeded.id, changes)
+            assert caught.value.fields == ("Added",)
+            assert len(server.requests) == sent  # nothing was sent

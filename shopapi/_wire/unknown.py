@@ -20,7 +20,17 @@ from typing import Any, Literal
 
 import attrs
 
-__all__ = ["EMPTY", "Unknown", "UnknownMember", "drop_unknown", "unknown_attr"]
+from .._exceptions import ConfigurationError
+
+__all__ = [
+    "EMPTY",
+    "UNKNOWN_KEY",
+    "Unknown",
+    "UnknownMember",
+    "drop_unknown",
+    "merge",
+    "unknown_attr",
+]
 
 #: The metadata key marking a model's unknown-members field.
 UNKNOWN_KEY = "shopapi.unknown"
@@ -99,8 +109,13 @@ def drop_unknown(obj: Any) -> Any:
     purpose: to write a model read in one format in the other.
 
     Returns ``obj`` itself when it keeps none.
+
+    Raises:
+        ConfigurationError: ``obj`` is not a model instance.
     """
     cls = type(obj)
+    if not attrs.has(cls):
+        raise ConfigurationError(f"drop_unknown() takes a model, not {cls.__name__}")
     name = unknown_attr(cls)
     changes: dict[str, Any] = {}
     if name is not None and getattr(obj, name):
