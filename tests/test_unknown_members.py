@@ -245,6 +245,31 @@ def test_from_basic_info_keeps_the_list_items_members() -> None:
     assert b'"ShopId":1,"Added":"x","EmployeeId"' in written
 
 
+def test_a_member_the_target_class_declares_is_not_written_twice() -> None:
+    """A list item's unknown ``ExternalKey`` becomes a field of the full body: the field,
+    as set, wins in both formats (no duplicate, no stale raw value)."""
+    basic = MessageConversationBasicInfo(
+        id=3, shop_id=1, platform_kind_enum_value=PlatformKindEnum.FlowAi
+    )
+    body = splice_json(JSON.encode(basic), {"ExternalKey": b'"old"'}, ["Id"])
+    read = JSON.decode(body, MessageConversationBasicInfo)
+    assert read.unknown.names() == ("ExternalKey",)
+    changes = MessageConversationChanges.from_basic_info(
+        read, clear_missing_details=True, external_key="new"
+    )
+    written = JSON.encode(changes)
+    assert written.count(b'"ExternalKey"') == 1
+    assert JSON.decode(written, MessageConversationChanges).external_key == "new"
+    xbody = XML.encode(basic).replace(b"<Id>3</Id>", b"<Id>3</Id><ExternalKey>old</ExternalKey>")
+    xread = XML.decode(xbody, MessageConversationBasicInfo)
+    xchanges = MessageConversationChanges.from_basic_info(
+        xread, clear_missing_details=True, external_key="new"
+    )
+    xwritten = XML.encode(xchanges)
+    assert xwritten.count(b"<ExternalKey>") == 1
+    assert XML.decode(xwritten, MessageConversationChanges).external_key == "new"
+
+
 def test_a_member_whose_anchor_the_class_lacks_goes_last() -> None:
     kept = Unknown("json", (UnknownMember("Added", "1", "NotAField"),))
     written = JSON.encode(attrs.evolve(conversation(), unknown=kept))

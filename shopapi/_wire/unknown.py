@@ -137,10 +137,15 @@ def merge(pieces: list[tuple[str, Any]], unknown: Unknown) -> list[tuple[str, An
     """``(wire name, value)`` pairs with each unknown member put back after its anchor.
 
     A member whose anchor the model lacks (a body built from another class) goes last.
+    A member the model declares (a basic info's unknown ``ExternalKey`` carried into a
+    full body by ``from_basic_info``) is not written twice: the model's field is what it
+    holds now, so the field wins.
     """
+    known = {name for name, _ in pieces}
     by_anchor: dict[str | None, list[UnknownMember]] = {}
     for m in unknown.members:
-        by_anchor.setdefault(m.after, []).append(m)
+        if m.name not in known:
+            by_anchor.setdefault(m.after, []).append(m)
     out: list[tuple[str, Any]] = [(m.name, m) for m in by_anchor.pop(None, ())]
     for name, value in pieces:
         out.append((name, value))
