@@ -122,8 +122,7 @@ def build(root: Path = BUILD_ROOT) -> Built:
     mcs = _require("mcs")
     _require("mono")
     newtonsoft = _newtonsoft()
-    types = codegen.CONFORMANCE_TYPES
-    models = codegen.generate(types) + codegen.generate_extended(types)
+    models = codegen.generate(codegen.CONFORMANCE_TYPES)
     digest = hashlib.sha256(models.encode())
     for name in sorted({*_TOOL_SOURCES, *_SERVER_SOURCES}):
         digest.update(name.encode() + b"\0" + (HERE / name).read_bytes())

@@ -38,7 +38,6 @@ from ._resources.message_conversations import (
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
-from ._wire.unknown import Unknown, UnknownMember, drop_unknown
 from ._wire.validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
@@ -108,11 +107,8 @@ __all__ = [
     "ShopGroupChanges",
     "Timestamp",
     "TransportError",
-    "Unknown",
-    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
-    "drop_unknown",
     "validate",
 ]

@@ -44,12 +44,9 @@ PUBLIC = [
     "ShopGroupChanges",
     "Timestamp",
     "TransportError",
-    "Unknown",
-    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
-    "drop_unknown",
     "validate",
 ]
 

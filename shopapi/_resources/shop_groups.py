@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Unpack, cast
 
 import attrs
 
-from .._wire.fields import Kind, WireSpec, _field, integer, keep_unknown, string
-from .._wire.unknown import Unknown
+from .._wire.fields import Kind, WireSpec, _field, integer, string
 from .api import BulkOptions, Caller, InsertOptions, Items
 from .spec import Endpoint, PathParam, Resource, Role
 
@@ -28,7 +27,6 @@ class _ShopGroupChangesBase:
     id: int = integer("Id", required=True)  # PUT: "Required"; POST: "Must be 0"
     name: str = _field(_NAME)
     shop_owner_id: int = integer("ShopOwnerId", nullable=False, required=True)
-    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -43,7 +41,6 @@ class _ShopGroupBase:
     id: int | None = integer("Id")
     name: str = _field(_NAME)
     shop_owner_id: int = integer("ShopOwnerId", nullable=False, required=True)
-    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -61,7 +58,6 @@ class ProductGroupBasicInfo:
     name: str | None = string("Name", 100)
     parent_product_group_id: int | None = integer("ParentProductGroupId")
     nr_of_childs: int | None = integer("NrOfChilds", nullable=False)
-    unknown: Unknown = keep_unknown()
 
 
 _ROOT = "v1/ShopGroups"
