@@ -55,6 +55,8 @@ from shopapi import (
     RetryPolicy,
     ShopApiClient,
 )
+from shopapi._cli import common as cli_common
+from shopapi._cli.app import build_parser
 from shopapi._wire.fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
 from tools.griffe_attrs import default_text
@@ -501,15 +503,27 @@ def _exit_status_table(text: str) -> list[list[str]]:
     return _tables(header + text.split(header, 1)[1])[0]
 
 
-def test_the_bulk_jobs_exit_statuses_are_the_readmes() -> None:
-    """The guide mirrors the README's single exit-status table, row for row."""
-    guide = (DOCS / "guides" / "bulk-jobs.md").read_text("utf-8")
-    readme = (ROOT / "README.md").read_text("utf-8")
-    assert guide.count("| exit status | meaning |") == 1
-    assert readme.count("| exit status | meaning |") == 1
-    statuses = _exit_status_table(guide)
+def test_the_exit_statuses_have_one_table_and_it_is_the_command_lines() -> None:
+    """One table for every command, in the bulk jobs guide (the README used to hold it;
+    the command-line guide links to it): its rows are the exit statuses the command line
+    defines, each of which its ``--help`` names too."""
+    header = "| exit status | meaning |"
+    holders = {
+        page.relative_to(ROOT).as_posix(): page.read_text("utf-8").count(header)
+        for page in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+    }
+    assert {page: n for page, n in holders.items() if n} == {"docs/guides/bulk-jobs.md": 1}
+    statuses = _exit_status_table((DOCS / "guides" / "bulk-jobs.md").read_text("utf-8"))
     assert [row[0] for row in statuses] == ["0", "1", "2", "3", "4", "5", "6", "130", "141"]
-    assert statuses == _exit_status_table(readme)
+    defined = {0} | {
+        getattr(cli_common, name)
+        for name in cli_common.__all__
+        if isinstance(getattr(cli_common, name), int)
+    }
+    assert [int(row[0]) for row in statuses] == sorted(defined)
+    epilog = " ".join((build_parser().epilog or "").split())
+    named = re.findall(r"(?:^|, )(\d+) ", epilog.split("Exit statuses:", 1)[1].strip())
+    assert named == [row[0] for row in statuses]
 
 
 def test_the_changelog_is_included() -> None:
