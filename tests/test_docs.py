@@ -526,6 +526,14 @@ def test_the_exit_statuses_have_one_table_and_it_is_the_command_lines() -> None:
     assert named == [row[0] for row in statuses]
 
 
+def test_the_development_page_lists_every_nox_session() -> None:
+    """A session added to noxfile.py is not one that nobody knows of."""
+    sessions = re.findall(r"^@nox\.session\ndef (\w+)\(", (ROOT / "noxfile.py").read_text(), re.M)
+    page = (DOCS / "development.md").read_text("utf-8")
+    assert len(sessions) >= 10
+    assert [s for s in sessions if f"`nox -s {s}`" not in page] == []
+
+
 def test_the_changelog_is_included() -> None:
     assert '--8<-- "CHANGELOG.md"' in (DOCS / "changelog.md").read_text()
     changelog = (ROOT / "CHANGELOG.md").read_text()
@@ -571,6 +579,15 @@ def _known(target: str) -> str | None:
         ("The tree::\n\n    Root\n", "The tree:\n\n    Root\n"),
         ("Like this:\n\n::\n\n    code\n", "Like this:\n\n\n    code\n"),
         ("a ``literal`` and std::vector in text", "a ``literal`` and std::vector in text"),
+        (
+            "Use it like this::\n\n    x = f(1)\n    await x.close()\n\nThen more.\n",
+            "Use it like this:\n\n```python\nx = f(1)\nawait x.close()\n```\n\nThen more.\n",
+        ),
+        (
+            "Args:\n    a: Like this::\n\n            f(a)\n",
+            "Args:\n    a: Like this:\n\n    ```python\n    f(a)\n    ```\n",
+        ),
+        ("A formula::\n\n    C ~ L * base / rtt\n", "A formula:\n\n    C ~ L * base / rtt\n"),
     ],
 )
 def test_rest_roles_become_links(docstring: str, rendered: str) -> None:
