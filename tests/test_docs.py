@@ -59,7 +59,7 @@ from shopapi._cli import common as cli_common
 from shopapi._cli.app import build_parser
 from shopapi._wire.fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
-from tools.griffe_attrs import default_text
+from tools.griffe_attrs import default_text, public_bases
 from tools.griffe_rst_roles import rewrite_roles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -605,3 +605,8 @@ def test_attrs_defaults_read_as_in_the_source() -> None:
     assert default_text(policy["max_attempts"].default, retry_module) == "4"
     assert default_text(policy["deadline"].default, retry_module) == "None"
     assert default_text(attrs.Factory(list), retry_module) == "list()"
+
+
+def test_private_bases_are_left_out_of_the_reference() -> None:
+    bases = ["ShopApiError", "ValueError", "_ShopGroupBase", "shopapi._x._Base", "Generic[I, A]"]
+    assert public_bases(bases) == ["ShopApiError", "ValueError", "Generic[I, A]"]
