@@ -178,7 +178,7 @@ async def test_the_option_sends_the_known_members_and_warns_once_per_name(
 
 
 async def test_fix_and_rerun_the_failures(server: FakeShopServer, tmp_path: Path) -> None:
-    """The README's command: rename the failures file, then run it as the input."""
+    """The bulk jobs guide's command: rename the failures file, then run it as the input."""
     path, failed, retry = tmp_path / "in.jsonl", tmp_path / "failed.jsonl", tmp_path / "retry.jsonl"
     lines = [conversation_line(server, c) for c in range(1, 11)]
     lines[3] = lines[3].replace(b'"Note"', b'"note"')  # a typo the user will fix

@@ -6,7 +6,7 @@ says the rule); ``bulk-update`` is ``conversations update`` by its first name. P
 the standard library's argparse: the commands are made from data at run time, which
 argparse does directly, and a dependency (click, typer, rich) would add nothing the
 tool needs but its weight. The exit statuses are in :mod:`shopapi._cli.common` and the
-README. A first Ctrl-C of a writing command stops reading input and lets the items in
+bulk jobs guide. A first Ctrl-C of a writing command stops reading input and lets the items in
 flight finish (so the journal has them all); a second abandons them.
 """
 
