@@ -218,16 +218,26 @@ _ADDED_THING = """    public class AddedThing
 """
 
 
+def _extra_cuts(own: int) -> dict[int, tuple[tuple[str, str, str], ...]]:
+    """Where :data:`EXTRA_MEMBERS` go among ``own`` members: before the member at each
+    key (``own``: after the last), two before the first, three in the middle, the rest
+    after the last. With fewer than two members the places coincide and share a key, so
+    every extra member is placed once whatever the count (a class with one member, like
+    ``ShopGroup``, lost the first two when the middle's key overwrote the start's)."""
+    cuts: dict[int, tuple[tuple[str, str, str], ...]] = {}
+    for at, members in ((0, EXTRA_MEMBERS[:2]), (own // 2, EXTRA_MEMBERS[2:5])):
+        cuts[at] = cuts.get(at, ()) + members
+    cuts[own] = cuts.get(own, ()) + EXTRA_MEMBERS[5:]
+    return cuts
+
+
 def _extended_class(cls: type) -> list[str]:
     """``cls`` with :data:`EXTRA_MEMBERS` interleaved: some before its own members, some
     in the middle, the rest after, each named after the class (C# hides a base's member
     of the same name)."""
     name = csharp_class_name(cls)
     own = _own_fields(cls)
-    cuts = {0: EXTRA_MEMBERS[:2], len(own) // 2: EXTRA_MEMBERS[2:5]}
-    cuts[len(own)] = cuts.get(len(own), ()) + EXTRA_MEMBERS[5:]
-    if not own:
-        cuts = {0: EXTRA_MEMBERS}
+    cuts = _extra_cuts(len(own))
     body: list[str] = []
     inits: list[str] = []
     for i in range(len(own) + 1):
