@@ -7,11 +7,18 @@ is read strictly, because a lenient reader turns a typo into data loss: an unkno
 null. So an unknown key, a duplicate key or a value of the wrong type fails that line
 alone, with a did-you-mean suggestion for a near miss, and nothing is sent for it.
 
+A line may also be one XmlSerializer document (what ``export --format xml`` writes, one
+per line), read with the XML codec as strictly: an unknown or repeated element fails the
+line. Its failure record keeps it as text.
+
 ``allow_unknown`` (``--allow-unknown-members``) is for exports from a server newer than
-this client. The models cannot keep members they do not know yet, so for now it *drops*
-them: the line is sent without them and the caller is told which were dropped (the
-server may reset such a field to its default). When the models keep unknown members,
-this option will send them unchanged.
+this client. The line is then read by the codec's ``decode`` of its bytes, which keeps
+each unknown member's exact text (``12.50`` stays ``12.50``, a nested object keeps its
+spacing) in place, so that it is sent back unchanged. That text belongs to the line's
+format: a JSON line's unknown members go out only with ``--format json`` and an XML
+line's only with ``--format xml`` (the client refuses the other before sending, naming
+them). The default stays a refusal, because a misspelled member would otherwise be sent
+and ignored by the server.
 
 A failure record is the original item (its members as given, in their order) with the
 error under :data:`FAILURE_KEY`, which the reader accepts and ignores: a failures file is
@@ -24,6 +31,7 @@ import difflib
 import functools
 import json
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -32,7 +40,10 @@ import orjson
 from .._exceptions import DecodeError
 from .._resources.message_conversations import MessageConversationChanges
 from .._wire.fields import wire_fields
-from ..codecs import JsonCodec
+from .._wire.kinds import KINDS, XML_MEDIA_TYPE
+from .._wire.unknown import Unknown, unknown_attr
+from ..codecs import JsonCodec, XmlCodec
+from ..codecs.xml import parse_document
 
 __all__ = [
     "ALLOW_UNKNOWN_OPTION",
@@ -50,6 +61,7 @@ ALLOW_UNKNOWN_OPTION = "--allow-unknown-members"
 _MEDIA_TYPE = "application/json"
 _BOM = b"\xef\xbb\xbf"
 _CODEC = JsonCodec()
+_XML = XmlCodec()
 
 
 @attrs.frozen
@@ -59,12 +71,16 @@ class _Schema:
     names: tuple[str, ...]
     known: frozenset[str]
     by_lower: dict[str, str]
+    #: The members XmlSerializer leaves out when null (strings, classes, lists).
+    omitted_when_null: frozenset[str]
 
 
 @functools.cache
 def _schema(model: type) -> _Schema:
-    names = tuple(f.wire for f in wire_fields(model))
-    return _Schema(names, frozenset(names), {name.lower(): name for name in names})
+    fields = wire_fields(model)
+    names = tuple(f.wire for f in fields)
+    omitted = frozenset(f.wire for f in fields if KINDS[f.kind].reference)
+    return _Schema(names, frozenset(names), {name.lower(): name for name in names}, omitted)
 
 
 @attrs.frozen
@@ -72,14 +88,18 @@ class InputItem:
     """One input line, read.
 
     Attributes:
-        changes: The item to send (an instance of the command's body model).
-        members: The line's JSON object as given (for the failures file).
-        dropped: Unknown members left out (only with ``allow_unknown``).
+        changes: The item to send (an instance of the command's body model), with the
+            line's unknown members when ``allow_unknown`` let them through.
+        members: The line's JSON object as given (for the failures file); ``None`` for
+            an XML line (its record keeps it as text).
+        given: The wire names the line gives a value, null included: a JSON line's
+            keys; an XML line's elements, plus the members XmlSerializer leaves out
+            when null (an absent string is its null).
     """
 
     changes: Any
-    members: dict[str, Any]
-    dropped: tuple[str, ...] = ()
+    members: dict[str, Any] | None
+    given: AbstractSet[str]
 
 
 class _Duplicate(Exception):
@@ -110,7 +130,7 @@ def suggestion(key: str, model: type = MessageConversationChanges) -> str | None
     return schema.by_lower[close[0]] if close else None
 
 
-def _unknown_error(unknown: list[str], model: type) -> DecodeError:
+def _unknown_error(unknown: list[str], model: type, media_type: str = _MEDIA_TYPE) -> DecodeError:
     parts = []
     for key in unknown:
         near = suggestion(key, model)
@@ -119,7 +139,7 @@ def _unknown_error(unknown: list[str], model: type) -> DecodeError:
     return DecodeError(
         f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
         f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
-        media_type=_MEDIA_TYPE,
+        media_type=media_type,
         field=unknown[0],
     )
 
@@ -173,14 +193,18 @@ def read_item(
     Args:
         raw: The line (surrounding whitespace allowed).
         model: The body model the line holds.
-        allow_unknown: Drop unknown members instead of failing the line (see the module
-            docstring for why they are dropped rather than sent, for now).
+        allow_unknown: Keep unknown members, as they came, to send them back,
+            instead of failing the line.
 
     Raises:
-        DecodeError: Malformed JSON, a duplicate key, an unknown key (unless
-            ``allow_unknown``), a value of the wrong type or a missing required member;
-            it names the member.
+        DecodeError: Malformed JSON or XML, a duplicate key or element, an unknown one
+            (unless ``allow_unknown``), a value of the wrong type or a missing required
+            member; it names the member.
     """
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    if raw.lstrip()[:1] == b"<":
+        return _read_xml(raw, allow_unknown, model)
     members = parse_object(raw, model)
     known = _schema(model).known
     unknown = [k for k in members if k not in known and k != FAILURE_KEY]
@@ -194,9 +218,51 @@ def read_item(
             media_type=_MEDIA_TYPE,
             field=FAILURE_KEY,
         )
-    fields = {k: v for k, v in members.items() if k in known}
-    changes: Any = _CODEC.structure(fields, model)
-    return InputItem(changes, members, tuple(unknown))
+    if unknown:
+        # decode, not structure: structure would rewrite each value's text.
+        changes: Any = _keeping(_CODEC.decode(raw, model), unknown, _MEDIA_TYPE)
+    else:
+        changes = _CODEC.structure({k: v for k, v in members.items() if k in known}, model)
+    return InputItem(changes, members, members.keys())
+
+
+def _keeping(changes: Any, unknown: list[str], media_type: str) -> Any:
+    """``changes`` without the failure record's member (never sent), refusing a model
+    that keeps no unknown members (they would be lost without a word)."""
+    name = unknown_attr(type(changes))
+    if name is None:
+        raise DecodeError(
+            f"unknown {', '.join(map(repr, unknown))}: {type(changes).__name__} keeps no "
+            "unknown members; nothing was sent for this line",
+            media_type=media_type,
+            field=unknown[0],
+        )
+    kept: Unknown = getattr(changes, name)
+    if FAILURE_KEY not in kept.names():
+        return changes
+    rest = tuple(m for m in kept if m.name != FAILURE_KEY)
+    return attrs.evolve(changes, **{name: Unknown(kept.format if rest else None, rest)})
+
+
+def _read_xml(raw: bytes, allow_unknown: bool, model: type) -> InputItem:
+    """An XML line, as strict as a JSON one (the codec itself keeps the last of two
+    equal elements, and any unknown one)."""
+    schema = _schema(model)
+    tags: list[str] = [el.tag for el in parse_document(raw) if isinstance(el.tag, str)]
+    seen: set[str] = set()
+    for tag in tags:
+        if tag in seen:
+            raise DecodeError(
+                "given twice; nothing was sent for this line", media_type=XML_MEDIA_TYPE, field=tag
+            )
+        seen.add(tag)
+    unknown = [tag for tag in tags if tag not in schema.known]
+    if unknown and not allow_unknown:
+        raise _unknown_error(unknown, model, XML_MEDIA_TYPE)
+    changes: Any = _XML.decode(raw, model)
+    if unknown:
+        changes = _keeping(changes, unknown, XML_MEDIA_TYPE)
+    return InputItem(changes, None, seen | schema.omitted_when_null)
 
 
 def failure_record(
