@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi import DecodeError, JsonCodec, XmlCodec
+from shopapi import DecodeError, JsonCodec, XmlCodec, drop_unknown
 from shopapi._cli.app import UsageError
 from shopapi._cli.input import FAILURE_KEY, failure_record, read_item, suggestion
 from shopapi.testing import FakeShopServer, Fault
@@ -379,3 +379,46 @@ def test_a_dry_run_compares_an_xml_line_with_kept_elements_to_a_json_export(
     )
     assert code == 0, stderr.getvalue()
     assert stdout.getvalue() == b'line 1 (shop 1, conversation 7): Note: "n" -> "new"\n'
+
+
+#: A body with nested models, list items and decimals (the probes), as a line.
+PROBE_LINE = (
+    b'{"Id":1,"ExchangeRate":1.10,"IsPaid":true,"OrderDate":"2026-01-01T00:00:00Z","Color":1,'
+    b'"BillToAddress":{"Citty":"x","City":"y"},"OrderRows":[{"Id":1,"Quantity":1.50},'
+    b'{"Id":2,"Quantity":2.0,"Txt":"a","DeliveryAddress":{"Zipp":1}}]}'
+)
+
+
+def test_a_decimal_member_keeps_its_scale() -> None:
+    """Read as the codec reads the bytes: parsed as a float first, 1.10 would lose its
+    scale (and the converter refuses a float for a decimal)."""
+    from conformance.probes import ProbeOrder
+
+    raw = PROBE_LINE.replace(b'"Citty":"x",', b"").replace(b',"Txt":"a"', b"")
+    item = read_item(raw.replace(b',"DeliveryAddress":{"Zipp":1}', b""), model=ProbeOrder)
+    assert str(item.changes.exchange_rate) == "1.10"
+    assert b'"ExchangeRate":1.10,' in JsonCodec().encode(item.changes)
+
+
+def test_a_nested_unknown_member_is_refused_by_default_and_kept_with_the_option() -> None:
+    from conformance.probes import ProbeOrder
+
+    with pytest.raises(DecodeError) as info:
+        read_item(PROBE_LINE, model=ProbeOrder)
+    assert info.value.field == "BillToAddress.Citty"
+    assert (
+        "unknown members 'BillToAddress.Citty' (did you mean 'BillToAddress.City'?), "
+        "'OrderRows[1].Txt' (did you mean 'OrderRows[1].Text'?), "
+        "'OrderRows[1].DeliveryAddress.Zipp'; nothing was sent" in str(info.value)
+    )
+    item = read_item(PROBE_LINE, model=ProbeOrder, allow_unknown=True)
+    sent = JsonCodec().encode(item.changes)
+    for kept in (b'{"Citty":"x","City":"y"', b'"Txt":"a"', b'{"Zipp":1,'):
+        assert kept in sent
+
+    city = b"<City>y</City>"
+    xml = XmlCodec().encode(drop_unknown(item.changes)).replace(city, city + b"<Citty>x</Citty>")
+    with pytest.raises(DecodeError, match=r"unknown member 'BillToAddress.Citty' \(did you"):
+        read_item(xml, model=ProbeOrder)
+    kept = read_item(xml, model=ProbeOrder, allow_unknown=True).changes
+    assert city + b"<Citty>x</Citty>" in XmlCodec().encode(kept)

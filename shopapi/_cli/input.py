@@ -4,15 +4,17 @@ A line is one body of the command's endpoint (``MessageConversationChanges`` for
 ``conversations update``, the default here) in the API's JSON shape. What a person types
 is read strictly, because a lenient reader turns a typo into data loss: an unknown key
 (``CustomerEmial``, or ``note`` in lower case) would be ignored and the field saved as
-null. So an unknown key, a duplicate key or a value of the wrong type fails that line
-alone, with a did-you-mean suggestion for a near miss, and nothing is sent for it.
+null. So an unknown key (in a nested object too: ``BillToAddress.Citty``), a duplicate
+key or a value of the wrong type fails that line alone, with a did-you-mean suggestion
+for a near miss, and nothing is sent for it. The body is the codec's ``decode`` of the
+line's bytes, so a decimal keeps its scale (``1.10``) as it does from the server.
 
 A line may also be one XmlSerializer document (what ``export --format xml`` writes, one
 per line), read with the XML codec as strictly: an unknown or repeated element fails the
 line. Its failure record keeps it as text.
 
 ``allow_unknown`` (``--allow-unknown-members``) is for exports from a server newer than
-this client. The line is then read by the codec's ``decode`` of its bytes, which keeps
+this client. The codec's ``decode`` of the line's bytes keeps
 each unknown member's exact text (``12.50`` stays ``12.50``, a nested object keeps its
 spacing) in place, so that it is sent back unchanged. That text belongs to the line's
 format: a JSON line's unknown members go out only with ``--format json`` and an XML
@@ -39,7 +41,7 @@ import orjson
 
 from .._exceptions import DecodeError
 from .._resources.message_conversations import MessageConversationChanges
-from .._wire.fields import wire_fields
+from .._wire.fields import WireField, wire_fields
 from .._wire.kinds import KINDS, XML_MEDIA_TYPE
 from .._wire.unknown import Unknown, unknown_attr
 from ..codecs import JsonCodec, XmlCodec
@@ -73,6 +75,8 @@ class _Schema:
     by_lower: dict[str, str]
     #: The members XmlSerializer leaves out when null (strings, classes, lists).
     omitted_when_null: frozenset[str]
+    #: The fields that hold models (a nested model, a list of them).
+    nests: tuple[WireField, ...]
 
 
 @functools.cache
@@ -80,7 +84,9 @@ def _schema(model: type) -> _Schema:
     fields = wire_fields(model)
     names = tuple(f.wire for f in fields)
     omitted = frozenset(f.wire for f in fields if KINDS[f.kind].reference)
-    return _Schema(names, frozenset(names), {name.lower(): name for name in names}, omitted)
+    nests = tuple(f for f in fields if KINDS[f.kind].nests(f) is not None)
+    lower = {name.lower(): name for name in names}
+    return _Schema(names, frozenset(names), lower, omitted, nests)
 
 
 @attrs.frozen
@@ -218,12 +224,52 @@ def read_item(
             media_type=_MEDIA_TYPE,
             field=FAILURE_KEY,
         )
-    if unknown:
-        # decode, not structure: structure would rewrite each value's text.
-        changes: Any = _keeping(_CODEC.decode(raw, model), unknown, _MEDIA_TYPE)
-    else:
-        changes = _CODEC.structure({k: v for k, v in members.items() if k in known}, model)
+    # The codec's decode of the bytes, not structure of the parsed values: structure
+    # would rewrite an unknown member's text, and a decimal parsed as a float has lost
+    # its scale (and is refused).
+    changes: Any = _CODEC.decode(raw, model)
+    if _schema(model).nests and not allow_unknown:
+        _refuse_nested_unknown(changes, _MEDIA_TYPE)
+    if unknown or FAILURE_KEY in members:
+        changes = _keeping(changes, unknown, _MEDIA_TYPE)
     return InputItem(changes, members, members.keys())
+
+
+def _nested_unknown(obj: Any, path: str) -> list[tuple[str, str, type]]:
+    """``(path, member, model)`` of each unknown member kept below the top level."""
+    out: list[tuple[str, str, type]] = []
+    cls: type = type(obj)
+    for f in _schema(cls).nests:
+        value = getattr(obj, f.name)
+        items = value if isinstance(value, tuple) else (value,)
+        for index, item in enumerate(items):
+            if not attrs.has(type(item)):
+                continue
+            where = f"{path}{f.wire}" + (f"[{index}]" if isinstance(value, tuple) else "")
+            name = unknown_attr(type(item))
+            if name is not None:
+                out.extend((where, m, type(item)) for m in getattr(item, name).names())
+            out.extend(_nested_unknown(item, where + "."))
+    return out
+
+
+def _refuse_nested_unknown(changes: Any, media_type: str) -> None:
+    """A nested object's unknown member is refused as a top-level one is: a typo there
+    would be sent and ignored as well."""
+    found = _nested_unknown(changes, "")
+    if not found:
+        return
+    parts = []
+    for where, member, model in found:
+        near = suggestion(member, model)
+        parts.append(f"'{where}.{member}'" + (f" (did you mean '{where}.{near}'?)" if near else ""))
+    noun = "member" if len(found) == 1 else "members"
+    raise DecodeError(
+        f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
+        f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
+        media_type=media_type,
+        field=f"{found[0][0]}.{found[0][1]}",
+    )
 
 
 def _keeping(changes: Any, unknown: list[str], media_type: str) -> Any:
@@ -231,6 +277,8 @@ def _keeping(changes: Any, unknown: list[str], media_type: str) -> Any:
     that keeps no unknown members (they would be lost without a word)."""
     name = unknown_attr(type(changes))
     if name is None:
+        if not unknown:
+            return changes  # the failure record's member was not kept
         raise DecodeError(
             f"unknown {', '.join(map(repr, unknown))}: {type(changes).__name__} keeps no "
             "unknown members; nothing was sent for this line",
@@ -260,6 +308,8 @@ def _read_xml(raw: bytes, allow_unknown: bool, model: type) -> InputItem:
     if unknown and not allow_unknown:
         raise _unknown_error(unknown, model, XML_MEDIA_TYPE)
     changes: Any = _XML.decode(raw, model)
+    if schema.nests and not allow_unknown:
+        _refuse_nested_unknown(changes, XML_MEDIA_TYPE)
     if unknown:
         changes = _keeping(changes, unknown, XML_MEDIA_TYPE)
     return InputItem(changes, None, seen | schema.omitted_when_null)
