@@ -14,13 +14,12 @@ per line), read with the XML codec as strictly: an unknown or repeated element f
 line. Its failure record keeps it as text.
 
 ``allow_unknown`` (``--allow-unknown-members``) is for exports from a server newer than
-this client. The codec's ``decode`` of the line's bytes keeps
-each unknown member's exact text (``12.50`` stays ``12.50``, a nested object keeps its
-spacing) in place, so that it is sent back unchanged. That text belongs to the line's
-format: a JSON line's unknown members go out only with ``--format json`` and an XML
-line's only with ``--format xml`` (the client refuses the other before sending, naming
-them). The default stays a refusal, because a misspelled member would otherwise be sent
-and ignored by the server.
+this client. The codec's ``decode`` of the line's bytes keeps each unknown member's exact
+text (``12.50`` stays ``12.50``, a nested object keeps its spacing) in place, so that it
+is sent back unchanged. That text belongs to the line's format: a JSON line's unknown
+members go out only with ``--format json`` and an XML line's only with ``--format xml``
+(the client refuses the other before sending, naming them). The default stays a refusal,
+because a misspelled member would otherwise be sent and ignored by the server.
 
 A failure record is the original item (its members as given, in their order) with the
 error under :data:`FAILURE_KEY`, which the reader accepts and ignores: a failures file is
