@@ -422,3 +422,37 @@ def test_a_nested_unknown_member_is_refused_by_default_and_kept_with_the_option(
         read_item(xml, model=ProbeOrder)
     kept = read_item(xml, model=ProbeOrder, allow_unknown=True).changes
     assert city + b"<Citty>x</Citty>" in XmlCodec().encode(kept)
+
+
+def test_an_xml_lines_failure_record_is_the_line_and_a_comment_and_reads_back() -> None:
+    raw = xml_line(p="<Priority>12.50</Priority>")
+    failure = {"line": 3, "message": "unknown member --allow-unknown-members"}
+    record = failure_record(raw + b"\r\n", None, failure)
+    assert record.startswith(raw + b"<!--$failure {")
+    assert record.endswith(b"}-->\n")
+    assert b"--allow" not in record  # a comment cannot hold "--"
+    comment = record[len(raw) + len(b"<!--$failure ") : -len(b"-->\n")]
+    assert orjson.loads(comment) == failure
+    assert (
+        read_item(record, allow_unknown=True).changes == read_item(raw, allow_unknown=True).changes
+    )
+    # A second failure replaces the first one's comment.
+    again = failure_record(record, None, {"line": 1})
+    assert again == raw + b'<!--$failure {"line":1}-->\n'
+
+
+async def test_an_xml_lines_failures_file_is_the_next_runs_input(
+    server: FakeShopServer, tmp_path: Path
+) -> None:
+    path, failed, retry = tmp_path / "in.xml", tmp_path / "failed.xml", tmp_path / "retry.xml"
+    path.write_bytes(b"".join(newer_line(server, c, "xml") + b"\n" for c in (1, 2)))
+    server.inject(Fault.status(503), conversation_id=2)
+    argv = ["--format", "xml", "--allow-unknown-members", "--max-attempts", "1"]
+    code, err = await run(server, *argv, "--failures", str(failed), str(path))
+    assert code == 1, err
+    assert failed.read_bytes().startswith(newer_line(server, 2, "xml") + b"<!--$failure ")
+    failed.rename(retry)
+    code, err = await run(server, *argv, str(retry))
+    assert code == 0, err
+    assert server.requests[-1].conversation_id == 2
+    assert NEWER_XML in server.requests[-1].body

@@ -320,11 +320,17 @@ def failure_record(
     """The failures-file line for an item: its members as given, then ``failure``
     under :data:`FAILURE_KEY` (replacing one from an earlier run).
 
+    An XML line is kept as it is, followed by ``failure`` in a comment
+    (``<!--$failure {...}-->``), which the reader ignores as it ignores the member: it is
+    still one document, so the failures file stays the next run's input.
+
     Args:
         raw: The input line, kept as ``text`` when it is not a JSON object.
         members: The line's JSON object, when it is one (``None``: not parsed yet).
         failure: What went wrong (line, error, message ...).
     """
+    if members is None and raw.removeprefix(_BOM).lstrip()[:1] == b"<":
+        return _xml_failure_record(raw, failure)
     if members is None:
         try:
             members = parse_object(raw)
@@ -337,3 +343,17 @@ def failure_record(
     if not record.keys() - {FAILURE_KEY} and isinstance(earlier, dict) and "text" in earlier:
         record[FAILURE_KEY]["text"] = earlier["text"]  # still not fixed: keep its text
     return orjson.dumps(record) + b"\n"
+
+
+#: How an XML line's failure record starts its comment.
+_XML_FAILURE = b"<!--" + FAILURE_KEY.encode() + b" "
+
+
+def _xml_failure_record(raw: bytes, failure: Mapping[str, Any]) -> bytes:
+    line = raw.rstrip(b"\r\n")
+    earlier = line.rfind(_XML_FAILURE)
+    if earlier != -1 and line.endswith(b"-->"):
+        line = line[:earlier]  # replaced, not added to
+    # A comment cannot hold "--"; the JSON escape reads back as the same text.
+    note = orjson.dumps(dict(failure)).replace(b"--", b"-\\u002d")
+    return line + _XML_FAILURE + note + b"-->\n"
