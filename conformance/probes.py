@@ -22,11 +22,13 @@ from shopapi._wire.fields import (
     decimal_field,
     enum_field,
     integer,
+    keep_unknown,
     list_field,
     model_field,
     string,
     timestamp,
 )
+from shopapi._wire.unknown import Unknown
 
 __all__ = [
     "PROBE_TYPES",
@@ -52,6 +54,7 @@ class ProbeAddress:
     city: str | None = string("City", 10)
     zip_code: int | None = integer("ZipCode")
     credit_limit: Decimal | None = decimal_field("CreditLimit")
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +65,7 @@ class ProbeOrderRow:
     quantity: Decimal | None = decimal_field("Quantity", nullable=False)
     text: str | None = string("Text", 20)
     delivery_address: ProbeAddress | None = model_field("DeliveryAddress", ProbeAddress)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -83,6 +87,7 @@ class ProbeOrder:
     prices: tuple[Decimal, ...] | None = list_field("Prices", "decimal")
     flags: tuple[bool, ...] | None = list_field("Flags", "boolean")
     dates: tuple[datetime, ...] | None = list_field("Dates", "date")
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)

@@ -38,6 +38,7 @@ from ._resources.message_conversations import (
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
+from ._wire.unknown import Unknown, UnknownMember, drop_unknown
 from ._wire.validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
@@ -107,8 +108,11 @@ __all__ = [
     "ShopGroupChanges",
     "Timestamp",
     "TransportError",
+    "Unknown",
+    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
+    "drop_unknown",
     "validate",
 ]

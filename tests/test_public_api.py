@@ -44,9 +44,12 @@ PUBLIC = [
     "ShopGroupChanges",
     "Timestamp",
     "TransportError",
+    "Unknown",
+    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
+    "drop_unknown",
     "validate",
 ]
 

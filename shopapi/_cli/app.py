@@ -284,7 +284,7 @@ def _add_write_options(parser: argparse.ArgumentParser, command: Command) -> Non
         "file",
         metavar="FILE",
         help=f"one {name} per line in the API's JSON shape (PascalCase, as on the help "
-        "page); - reads stdin",
+        "page), or one XML document per line (as export --format xml writes); - reads stdin",
     )
     parser.add_argument(
         "--dry-run",
@@ -327,7 +327,7 @@ def _add_write_options(parser: argparse.ArgumentParser, command: Command) -> Non
         action="store_true",
         help=(
             "accept input members this version does not know (exports from a newer "
-            "server); they cannot be sent yet, so they are left out, with a warning"
+            "server) and send them back as the line writes them, in the line's format"
         ),
     )
 

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from .._exceptions import ConfigurationError
+from .unknown import EMPTY, UNKNOWN_KEY
 
 __all__ = [
     "Kind",
@@ -29,6 +30,7 @@ __all__ = [
     "enum_field",
     "integer",
     "json_order",
+    "keep_unknown",
     "list_field",
     "model_field",
     "string",
@@ -186,6 +188,20 @@ def list_field(wire: str, item: str | type) -> Any:
         spec = WireSpec("", Kind.MODEL, nullable=False, model=_model(wire, item))
     model = item if not isinstance(item, str) else None
     return _field(WireSpec(wire, Kind.LIST, model=model, item=spec))
+
+
+def keep_unknown() -> Any:
+    """The one field a model declares to keep what it does not know:
+    ``unknown: Unknown = keep_unknown()``.
+
+    It holds the JSON members or XML elements the model does not declare, as they came,
+    and the codecs write them back in place (see :mod:`shopapi._wire.unknown`). It takes
+    no part in ``==`` or ``hash``: those compare the documented values, and raw text is
+    no value (the same data read from JSON and from XML should compare equal). Compare
+    ``a.unknown == b.unknown`` explicitly when that matters. Its repr shows names only.
+    Subclasses inherit it.
+    """
+    return attrs.field(default=EMPTY, eq=False, kw_only=True, metadata={UNKNOWN_KEY: True})
 
 
 @cache
