@@ -40,8 +40,25 @@ __all__ = [
 
 #: Every model the client sends or receives: the body and answer types of every resource's
 #: endpoints.
+def _with_nested(models: Iterable[type]) -> set[type]:
+    """The models and every public model their fields nest (``ShippingLabel`` in a
+    ``Parcel``), so that a nested type is round-tripped on its own too."""
+    out: set[type] = set()
+    todo = list(models)
+    while todo:
+        cls = todo.pop()
+        if cls in out:
+            continue
+        out.add(cls)
+        for f in json_order(cls):
+            nested = KINDS[f.kind].nests(f)
+            if nested is not None and not nested.__name__.startswith("_"):
+                todo.append(nested)
+    return out
+
+
 MODEL_TYPES: Final[tuple[type, ...]] = tuple(
-    sorted({m for r in RESOURCES for m in r.models()}, key=lambda m: m.__name__)
+    sorted(_with_nested(m for r in RESOURCES for m in r.models()), key=lambda m: m.__name__)
 )
 
 #: Every model the conformance suite checks: the resources' and the probes'.

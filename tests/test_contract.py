@@ -228,14 +228,15 @@ async def test_contract(case: Case, server: FakeShopServer) -> None:
         if case.fault == "ok":
             result = await call(client, case, values, body)
             want = expected(case, seeded, body)
-            if endpoint.role is Role.INSERT:
+            # An insert whose page shows no answer type answers no model (None).
+            if endpoint.role is Role.INSERT and endpoint.answer is not None:
                 assert endpoint.insert_id is not None
                 assert getattr(result, endpoint.insert_id) != 0
                 want = attrs.evolve(
                     want, **{endpoint.insert_id: getattr(result, endpoint.insert_id)}
                 )
             assert result == want
-            for key in endpoint.keys:
+            for key in endpoint.keys if endpoint.answer is not None else ():
                 for item in result if isinstance(result, list) else [result]:
                     assert getattr(item, key.field) == values[key.param]
             if endpoint.paging is not None:

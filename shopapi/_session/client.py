@@ -54,6 +54,7 @@ from .._protocol.requests import (
 from .._protocol.retry import CallState, GiveUp, RetryBudget, RetryPolicy
 from .._resources import RESOURCES
 from .._resources.message_conversations import MessageConversations
+from .._resources.orders import Orders
 from .._resources.shop_groups import ShopGroups
 from .._resources.spec import Endpoint
 from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
@@ -209,6 +210,8 @@ class ShopApiClient:
     """``v1/Shops/{shopId}/MessageConversations``: conversations and their messages."""
     shop_groups: ShopGroups
     """``v1/ShopGroups``: shop groups and their root product groups."""
+    orders: Orders
+    """Orders and their fulfilment: orders, shipments, parcels and order statuses."""
 
     def __repr__(self) -> str:
         auth = "<redacted>" if self._credentials is not None else None

@@ -36,6 +36,11 @@ def test_properties_follow_the_wire_metadata() -> None:
         for f in json_order(cls):
             plain, nullable = codegen.CSHARP_TYPES[f.kind]
             cs = f.enum.__name__ if f.enum is not None else (nullable if f.nullable else plain)
+            if f.kind is Kind.MODEL:
+                cs = f.model.__name__ if f.model is not None else None
+            elif f.kind is Kind.LIST:
+                assert f.item is not None
+                cs = f"List<{codegen.csharp_type(f.item)}>"
             assert re.search(rf"public {re.escape(str(cs))} {f.wire} \{{ get; set; \}}", source)
     assert "[MaxLength(50)]\n        public string CustomerName" in source
     assert "[Required]\n        public int Id" in source
