@@ -101,6 +101,18 @@ def test_the_shifted_fields_are_the_identity_and_the_most_specific_key() -> None
         ("order_parcels", "order_parcels"): ("id", "order_id"),
         ("order_parcels", "insert_parcel"): (),
         ("order_statuses", "status"): ("id",),
+        ("product_group_details", "product_group"): ("id",),
+        ("product_group_details", "insert_product_group"): (),
+        ("product_group_products", "in_product_group"): ("id",),
+        ("shop_group_products", "in_shop_group"): ("id",),
+        ("product_resources", "resource"): ("id",),
+        ("files", "file"): ("id",),
+        ("shop_statuses", "status"): ("id",),
+        ("payment_terms", "payment_terms"): ("id",),
+        ("shop_owners", "insert_owner"): (),
+        ("shop_owners", "update_owner"): (),
+        ("customers", "by_code"): ("id", "customer_code"),
+        ("inserted_customers", "insert"): (),
     }
     for info in infos.values():
         # An answer the pages do not show (None) has no fields to shift.

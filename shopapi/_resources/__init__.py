@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import message_conversations, orders, shop_groups
+from . import customers, message_conversations, orders, products, shop_groups, shops
 from .spec import Resource
 
 __all__ = ["RESOURCES"]
@@ -20,4 +20,7 @@ RESOURCES: Final[tuple[Resource, ...]] = (
     message_conversations.RESOURCE,
     shop_groups.RESOURCE,
     orders.RESOURCE,
+    products.RESOURCE,
+    shops.RESOURCE,
+    customers.RESOURCE,
 )
