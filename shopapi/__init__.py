@@ -28,6 +28,10 @@ from ._exceptions import (
     ValidationError,
 )
 from ._protocol.retry import RetryPolicy
+from ._resources.customers import (
+    Customer,
+    CustomerChanges,
+)
 from ._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
@@ -35,7 +39,29 @@ from ._resources.message_conversations import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
+from ._resources.orders import (
+    OrderBasicInfo,
+    OrderStatusDefinition,
+    Parcel,
+    ParcelBasicInfo,
+    ParcelChanges,
+    ShipmentBasicInfo,
+    ShippingLabel,
+)
+from ._resources.products import (
+    File,
+    ProductBasicInfo,
+    ProductGroup,
+    ProductGroupChanges,
+    ProductListItem,
+    ProductResource,
+)
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
+from ._resources.shops import (
+    PaymentTerm,
+    ShopOwnerChanges,
+    ShopStatusInfo,
+)
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
 from ._wire.validation import validate
@@ -80,8 +106,11 @@ __all__ = [
     "CodecRegistry",
     "ConfigurationError",
     "ConnectError",
+    "Customer",
+    "CustomerChanges",
     "DecodeError",
     "FieldError",
+    "File",
     "JsonCodec",
     "Limits",
     "MessageBasicInfo",
@@ -92,19 +121,34 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "NotFoundError",
+    "OrderBasicInfo",
+    "OrderStatusDefinition",
+    "Parcel",
+    "ParcelBasicInfo",
+    "ParcelChanges",
+    "PaymentTerm",
     "PermissionDeniedError",
     "PlatformKindEnum",
+    "ProductBasicInfo",
+    "ProductGroup",
     "ProductGroupBasicInfo",
+    "ProductGroupChanges",
+    "ProductListItem",
+    "ProductResource",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseMismatchError",
     "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
+    "ShipmentBasicInfo",
+    "ShippingLabel",
     "ShopApiClient",
     "ShopApiError",
     "ShopGroup",
     "ShopGroupChanges",
+    "ShopOwnerChanges",
+    "ShopStatusInfo",
     "Timestamp",
     "TransportError",
     "UpdateResult",
