@@ -24,6 +24,7 @@ import attrs
 import pytest
 
 from shopapi import MessageConversation, RetryPolicy, ShopApiClient
+from shopapi._resources.orders import RESOURCE as ORDERS
 from shopapi.testing import FakeShopServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```\s*$", re.DOTALL | re.MULTILINE)
 USER, PASSWORD = "readme-user", "readme-password"
 BOT_SENDER, TEXT_TYPE = 2, 0  # the fake server's "Bot" and "Text"
 CUTOFF = datetime(2026, 1, 1, tzinfo=UTC)
+ORDER_LIST = ORDERS.endpoint("list")
 
 # The names a block may use without defining them. Kept small: one line each.
 CONTEXT = """\
@@ -81,7 +83,8 @@ def block_ids() -> list[str]:
 
 def test_the_readme_has_the_examples_this_file_checks() -> None:
     text = "\n".join(python_blocks())
-    for marker in ("stale_ones", "post_message", 'to_changes(note="called back"', "test_my_job"):
+    markers = ("stale_ones", "post_message", 'to_changes(note="called back"', "test_my_job")
+    for marker in (*markers, "client.orders.list"):
         assert marker in text, marker
 
 
@@ -167,12 +170,20 @@ async def run_block(block: str, server: FakeShopServer) -> None:
 
 @pytest.mark.parametrize("index", range(len(python_blocks())), ids=block_ids())
 async def test_every_block_runs_against_the_fake_server(
-    index: int, ran_server: FakeShopServer
+    index: int, ran_server: FakeShopServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     block = python_blocks()[index]
     server = ran_server
+    orders = (
+        []
+        if "client.orders.list" not in block
+        else server.seed_endpoint(ORDER_LIST, {"shop_id": 1}, n=3)
+    )
     before = dict(server.conversations)
-    await run_block(block, server)
+    with caplog.at_level(logging.INFO, logger="readme"):
+        await run_block(block, server)
+    for order in orders:  # the export names every order of the shop
+        assert f"export {order.order_code} " in caplog.text
     after = server.conversations
     if "stale_ones" in block:
         stale = {
