@@ -88,6 +88,8 @@ def _faults(endpoint: Endpoint) -> Iterator[str]:
     yield "ok"
     if endpoint.body is not None and _invalid_field(endpoint) is not None:
         yield "invalid_body"
+    if endpoint.insert_id is not None:
+        yield "insert_id_not_zero"
     yield "unauthorized"
     if info.identity_param is not None or info.parents or endpoint.role in (Role.GET, Role.UPDATE):
         yield "not_found"
@@ -257,6 +259,18 @@ async def _contract(case: Case, server: FakeShopServer) -> None:
             return
         if case.fault == "invalid_body":
             await _check_invalid_body(case, server, client, values, body)
+            return
+        if case.fault == "insert_id_not_zero":
+            # "Must be 0 (for insert operations)": refused before sending, naming it.
+            assert endpoint.insert_id is not None
+            assert endpoint.body is not None
+            assert body is not None
+            bad = attrs.evolve(body, **{endpoint.insert_id: 7})
+            with pytest.raises(ValidationError) as refused:
+                await call(client, case, values, bad)
+            wire = {f.name: f.wire for f in wire_fields(endpoint.body)}[endpoint.insert_id]
+            assert wire in refused.value.fields
+            assert sent() == 0
             return
         if case.fault == "unauthorized":
             async with client_for(server, case, password="wrong") as stranger:
