@@ -84,7 +84,7 @@ def block_ids() -> list[str]:
 def test_the_readme_has_the_examples_this_file_checks() -> None:
     text = "\n".join(python_blocks())
     markers = ("stale_ones", "post_message", 'to_changes(note="called back"', "test_my_job")
-    for marker in (*markers, "client.orders.list"):
+    for marker in (*markers, "client.orders.list", "insert_parcel_many"):
         assert marker in text, marker
 
 
@@ -184,6 +184,10 @@ async def test_every_block_runs_against_the_fake_server(
         await run_block(block, server)
     for order in orders:  # the export names every order of the shop
         assert f"export {order.order_code} " in caplog.text
+    if "insert_parcel_many" in block:  # one POST per order, none failed
+        posted = sorted(r.path for r in server.requests if r.method == "POST")
+        assert posted == [f"/v1/Orders/{order_id}/Parcels" for order_id in (101, 102, 103)]
+        assert "parcel for order" not in caplog.text
     after = server.conversations
     if "stale_ones" in block:
         stale = {
