@@ -19,6 +19,7 @@ import attrs
 
 from shopapi._wire.fields import (
     boolean,
+    coded_field,
     decimal_field,
     enum_field,
     integer,
@@ -35,6 +36,7 @@ __all__ = [
     "ProbeOrder",
     "ProbeOrderChanges",
     "ProbeOrderRow",
+    "ProbeStatus",
 ]
 
 
@@ -43,6 +45,14 @@ class ProbeColor(enum.IntEnum):
 
     Red = 0
     Green = 1
+
+
+class ProbeStatus(enum.IntEnum):
+    """A coded integer of the probes (an ``int`` property, as ``ShipmentStatusId`` is):
+    the server sends values beyond these too, as any int32."""
+
+    Open = 1
+    Shipped = 2
 
 
 @attrs.frozen(kw_only=True)
@@ -62,11 +72,13 @@ class ProbeOrderRow:
     quantity: Decimal | None = decimal_field("Quantity", nullable=False)
     text: str | None = string("Text", 20)
     delivery_address: ProbeAddress | None = model_field("DeliveryAddress", ProbeAddress)
+    kind: ProbeStatus | int | None = coded_field("Kind", ProbeStatus, nullable=False)
 
 
 @attrs.frozen(kw_only=True)
 class ProbeOrder:
-    """Every kind once: the scalars, a decimal, a nested model, and lists of each."""
+    """Every kind once: the scalars, a decimal, a coded integer, a nested model, and
+    lists of each."""
 
     id: int = integer("Id", nullable=False, required=True)
     exchange_rate: Decimal | None = decimal_field("ExchangeRate", nullable=False)
@@ -83,6 +95,7 @@ class ProbeOrder:
     prices: tuple[Decimal, ...] | None = list_field("Prices", "decimal")
     flags: tuple[bool, ...] | None = list_field("Flags", "boolean")
     dates: tuple[datetime, ...] | None = list_field("Dates", "date")
+    status: ProbeStatus | int | None = coded_field("Status", ProbeStatus)
 
 
 @attrs.frozen(kw_only=True)

@@ -161,6 +161,10 @@ def _generic_value(f: Any, item_id: int, index: int) -> Any:
     if f.kind is Kind.TIMESTAMP:
         created = _EPOCH + timedelta(minutes=index, microseconds=k % 1_000_000)
         return Timestamp.from_datetime(created, sub_microsecond_ticks=(k >> 20) % 10)
+    if f.kind is Kind.CODED:
+        # A value the pages name, as a real server sends mostly.
+        named = list(f.enum or ())
+        return named[k % len(named)] if named else 1 + k % 100_000
     if f.kind is Kind.ENUM:
         members = list(f.enum) if f.enum is not None else []
         return members[0] if members else 0
