@@ -20,6 +20,10 @@ Rules, in short (the reasons are in the functions):
   named in the model's docstring: the wire keeps it (unknown members are kept), but
   nothing is invented about it. So is a framework type (``HttpResponseMessage``).
 * ``Max length: 2147483647`` is .NET's ``nvarchar(max)``: no limit.
+* An integer whose values a description names (``ShipmentStatusId``: ``Delivered = 4``)
+  is a coded integer when ``coded_values`` in the hand-kept file says so: an open
+  ``IntEnum`` (module ``coded_values.py``) held by its fields and taken by its filters.
+  Each member must be written in each field's description; nothing is guessed.
 * Pure: it reads and writes text; only :func:`main` touches files.
 """
 
@@ -31,7 +35,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["GenerateError", "generate", "main", "model_specs", "snake"]
+__all__ = [
+    "CODED_MODULE",
+    "GenerateError",
+    "generate",
+    "generate_coded",
+    "main",
+    "model_specs",
+    "snake",
+]
 
 #: .NET's ``int.MaxValue``: the help pages' "Max length" of an unbounded string.
 UNBOUNDED: Final = 2147483647
@@ -84,6 +96,67 @@ def _pick(endpoints: Sequence[Mapping[str, Any]], method: str, path: str, host: 
     return (demo or whole or found)[0]
 
 
+#: Where the generated coded integers live (one module, which every resource imports).
+CODED_MODULE: Final = "coded_values"
+
+
+def _member_shown(description: str, name: str, value: int) -> bool:
+    """Whether a description names ``value`` ``name``: ``Delivered = 4`` or ``0=File``."""
+    n, v = re.escape(name), str(value)
+    return bool(
+        re.search(rf"(?<![A-Za-z0-9]){n}\s*=\s*{v}(?![0-9])", description)
+        or re.search(rf"(?<![0-9]){v}\s*=\s*{n}(?![A-Za-z0-9])", description)
+    )
+
+
+def _coded_values(
+    types: Mapping[str, Any], api: Mapping[str, Any], config: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The coded integers' fields (``"ShippingLabel.DeliveryStatusId"``) and filters
+    (``"shipmentStatusId"``), each to its IntEnum's name, checked against the pages.
+
+    Raises:
+        GenerateError: An entry names no integer property or filter the pages show, a
+            member its field's description does not name, or a field twice.
+    """
+    fields: dict[str, str] = {}
+    filters: dict[str, str] = {}
+    query = {
+        p["name"]: p["type"]
+        for e in api["endpoints"]
+        for p in e["parameters"]
+        if p["in"] == "query"
+    }
+    for name, entry in config.get("coded_values", {}).items():
+        where = f"coded value {name}"
+        if not name.isidentifier() or keyword.iskeyword(name) or name in types:
+            raise GenerateError(f"{where}: not a class name of its own")
+        if not str(entry.get("source", "")).strip():
+            raise GenerateError(f"{where}: every coded value names its source")
+        members = entry.get("members", {})
+        if not members or not all(m.isidentifier() and type(v) is int for m, v in members.items()):
+            raise GenerateError(f"{where}: members are identifiers with integer values")
+        for key in entry.get("fields", ()):
+            owner, _, prop = key.partition(".")
+            shown = {p["name"]: p for p in types.get(owner, {}).get("properties", ())}
+            if prop not in shown or shown[prop]["type"] != "integer" or shown[prop]["collection"]:
+                raise GenerateError(f"{where}: {key} is no integer property the pages show")
+            if key in fields:
+                raise GenerateError(f"{where}: {key} is {fields[key]} already")
+            description = shown[prop]["description"] or ""
+            for member, value in members.items():
+                if not _member_shown(description, member, value):
+                    raise GenerateError(
+                        f"{where}: the description of {key} does not name {member} = {value}"
+                    )
+            fields[key] = name
+        for wire in entry.get("filters", ()):
+            if query.get(wire) != "integer":
+                raise GenerateError(f"{where}: {wire} is no integer filter the pages show")
+            filters[wire] = name
+    return fields, filters
+
+
 class _Types:
     """Which model types the modules declare: the ones the pages show (with a table)."""
 
@@ -92,6 +165,7 @@ class _Types:
         self.types: Mapping[str, Any] = api["types"]
         self.overrides: Mapping[str, Mapping[str, Any]] = config.get("overrides", {})
         self.omit: frozenset[str] = frozenset(config.get("framework_types", ()))
+        self.coded, self.coded_filters = _coded_values(self.types, api, config)
         for key, change in self.overrides.items():
             owner, _, prop = key.partition(".")
             names = [p["name"] for p in self.types.get(owner, {}).get("properties", ())]
@@ -140,6 +214,10 @@ def _spec(prop: Mapping[str, Any], types: _Types) -> tuple[str, str] | None:
         return "str | None", f'string("{wire}"{f", {maximum}" if maximum else ""})'
     if kind == "integer":
         args = _flags(nullable is not False and not (required and nullable is None), required)
+        coded = types.coded.get(f"{prop['owner']}.{wire}")
+        if coded is not None:
+            annotation = f"{coded} | int" if required else f"{coded} | int | None"
+            return annotation, f'coded_field("{wire}", {coded}{args})'
         return ("int" if required else "int | None"), f'integer("{wire}"{args})'
     if kind == "boolean":
         args = _flags(nullable is True, required, default_nullable=False)
@@ -298,6 +376,11 @@ def _endpoint(
         "params": params,
         "query": query,
         "kinds": spec.get("query_kinds", {}),
+        "codes": {
+            q["name"]: types.coded_filters[q["name"]]
+            for q in query
+            if q["name"] in types.coded_filters
+        },
         "paging": int(sizes[0]) if sizes else None,
         "body": body,
         "answer": answer,
@@ -365,6 +448,14 @@ def _path_args(e: Mapping[str, Any]) -> tuple[str, str]:
     return typed, "(" + "".join(f"{n}, " for n in names) + ")"
 
 
+def _filter_type(e: Mapping[str, Any], q: Mapping[str, Any]) -> str:
+    """A filter's annotation: a coded integer's filter takes its members too."""
+    coded = e["codes"].get(q["name"])
+    if coded is not None:
+        return f"{coded} | int | None"
+    return _QUERY_TYPES[_QUERY_KINDS[e["kinds"].get(q["name"], q["type"])]]
+
+
 def _method_source(e: Mapping[str, Any], resource: Mapping[str, Any]) -> list[str]:
     typed, values = _path_args(e)
     var, name = e["var"], e["name"]
@@ -381,11 +472,7 @@ def _method_source(e: Mapping[str, Any], resource: Mapping[str, Any]) -> list[st
         out += [f"        return cast({returns}, await self._caller.start({var}, {values}))", ""]
         return out
     if e["role"] == "LIST":
-        filters = "".join(
-            f", {snake(q['name'])}: "
-            f"{_QUERY_TYPES[_QUERY_KINDS[e['kinds'].get(q['name'], q['type'])]]} = None"
-            for q in e["query"]
-        )
+        filters = "".join(f", {snake(q['name'])}: {_filter_type(e, q)} = None" for q in e["query"])
         query = (
             "{" + ", ".join(f'"{snake(q["name"])}": {snake(q["name"])}' for q in e["query"]) + "}"
         )
@@ -505,6 +592,7 @@ def generate_module(
             "WireSpec",
             "_field",
             "boolean",
+            "coded_field",
             "decimal_field",
             "enum_field",
             "integer",
@@ -516,6 +604,11 @@ def generate_module(
         if re.search(rf"\b{f}\(|\b{f}\.|\b{f}\b", body)
     )
     enums = sorted(e for e in _KNOWN_ENUMS if re.search(rf"\b{e}\b", body))
+    coded = sorted(
+        c
+        for c in config.get("coded_values", {})
+        if re.search(rf"\b{c}\b", body + "\n".join(methods))
+    )
     spec_names = sorted(
         {"Endpoint", "Resource", "Role"}
         | ({"PathParam"} if any(e["params"] for e in endpoints) else set())
@@ -572,6 +665,8 @@ def generate_module(
     else:
         api_names = ["Caller"]
     lines.append(f"from .api import {', '.join(api_names)}")
+    if coded:
+        lines.append(f"from .{CODED_MODULE} import {', '.join(coded)}")
     lines.append(f"from .spec import {', '.join(spec_names)}")
     if needs["many"]:
         lines += ["", "if TYPE_CHECKING:", "    from .._bulk import UpdateResult"]
@@ -602,10 +697,50 @@ def generate_module(
     return "\n".join(lines)
 
 
+def generate_coded(api: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    """The source of the coded integers' module (not yet formatted by ruff): one open
+    ``IntEnum`` per ``coded_values`` entry, its docstring naming its fields, filters and
+    source."""
+    types = _Types(api, config)
+    entries: Mapping[str, Mapping[str, Any]] = config.get("coded_values", {})
+    lines = [
+        '"""The coded integers: ``int`` properties whose values the help pages name.',
+        "",
+        "Each is an open ``IntEnum``: the wire carries the integer in JSON and XML alike (a",
+        ".NET ``int``, not an enum), a value named here is read as its member, and any other",
+        "is kept as the plain ``int`` and written back unchanged, as the server may add some.",
+        "",
+        "Generated by ``python -m shopapi.helpgen`` from ``spec/api.json`` and",
+        '``spec/resources.json``: do not edit; change the pages or the hand-kept file."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import enum",
+        "",
+        "__all__ = [" + ", ".join(f'"{n}"' for n in sorted(entries)) + "]",
+        "",
+        "",
+    ]
+    for name, entry in entries.items():
+        fields = [k for k, v in types.coded.items() if v == name]
+        filters = [k for k, v in types.coded_filters.items() if v == name]
+        doc = f"{entry.get('doc', '').strip()} Held by {', '.join(fields)}"
+        if filters:
+            doc += f"; taken by the filter{'s' if len(filters) > 1 else ''} "
+            doc += ", ".join(f"``{f}``" for f in filters)
+        doc += f". Named in {entry['source']}."
+        lines += [f"class {name}(enum.IntEnum):", *_docstring(doc.strip(), "    "), ""]
+        lines += [f"    {member} = {value}" for member, value in entry["members"].items()]
+        lines += ["", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def generate(api: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str]:
     """Every generated module's source, by file name (``orders.py``), ruff-formatted
     when ruff is installed (it is a dev dependency: the checked-in output is)."""
     out = {}
+    if config.get("coded_values"):
+        out[CODED_MODULE + ".py"] = _format(generate_coded(api, config))
     for resource in config["resources"]:
         if resource.get("hand_written"):
             continue  # held to the generator by tests/test_helpgen.py, field for field
