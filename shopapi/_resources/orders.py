@@ -18,6 +18,7 @@ from .._wire.fields import (
     WireSpec,
     _field,
     boolean,
+    coded_field,
     decimal_field,
     integer,
     list_field,
@@ -25,6 +26,7 @@ from .._wire.fields import (
     timestamp,
 )
 from .api import Caller, InsertOptions, Items
+from .coded_values import DeliveryStatus, ShipmentStatus
 from .spec import Endpoint, Key, Paging, PathParam, QueryKind, QueryParam, Resource, Role
 
 if TYPE_CHECKING:
@@ -74,7 +76,9 @@ class ShipmentBasicInfo:
     shop_id: int = integer("ShopId", nullable=False, required=True)
     order_id: int | None = integer("OrderId")
     carrier_account_id: int = integer("CarrierAccountId", nullable=False, required=True)
-    shipment_status_id: int | None = integer("ShipmentStatusId")
+    shipment_status_id: ShipmentStatus | int | None = coded_field(
+        "ShipmentStatusId", ShipmentStatus
+    )
     shipment_status: str | None = string("ShipmentStatus")
     is_return: bool = boolean("IsReturn", required=True)
 
@@ -108,7 +112,9 @@ class ShippingLabel:
 
     id: int | None = integer("Id")
     tracking_code: str | None = string("TrackingCode", 50)
-    delivery_status_id: int | None = integer("DeliveryStatusId")
+    delivery_status_id: DeliveryStatus | int | None = coded_field(
+        "DeliveryStatusId", DeliveryStatus
+    )
     weight: int = integer("Weight", nullable=False, required=True)
     length: int = integer("Length", nullable=False, required=True)
     width: int = integer("Width", nullable=False, required=True)
@@ -362,7 +368,7 @@ class Orders:
         *,
         from_date_changed: datetime | None = None,
         until_date_changed: datetime | None = None,
-        shipment_status_id: int | None = None,
+        shipment_status_id: ShipmentStatus | int | None = None,
         page_number: int = 1,
         page_size: int = 100,
     ) -> builtins.list[ShipmentBasicInfo]:
@@ -389,7 +395,7 @@ class Orders:
         *,
         from_date_changed: datetime | None = None,
         until_date_changed: datetime | None = None,
-        shipment_status_id: int | None = None,
+        shipment_status_id: ShipmentStatus | int | None = None,
         page_size: int = 100,
     ) -> AsyncGenerator[ShipmentBasicInfo, None]:
         """Every item of ``GET v1/Shops/{shopId}/Shipments``, pages fetched lazily and in order

@@ -19,6 +19,7 @@ from .._wire.fields import (
     WireSpec,
     _field,
     boolean,
+    coded_field,
     decimal_field,
     integer,
     list_field,
@@ -27,6 +28,7 @@ from .._wire.fields import (
     timestamp,
 )
 from .api import Caller, InsertOptions, Items
+from .coded_values import ProductContentType, ProductResourceType, ProductType
 from .spec import Endpoint, Key, Paging, PathParam, QueryKind, QueryParam, Resource, Role
 
 if TYPE_CHECKING:
@@ -103,7 +105,7 @@ class ProductBasicInfo:
     name: str | None = string("Name", 400)
     hscode: str | None = string("Hscode", 20)
     ean: str | None = string("EAN", 20)
-    type: int | None = integer("Type", nullable=False)
+    type: ProductType | int | None = coded_field("Type", ProductType, nullable=False)
     is_locked: bool = boolean("IsLocked", required=True)
     changed_timestamp: datetime | None = timestamp("ChangedTimestamp")
 
@@ -164,8 +166,10 @@ class ProductResource:
     name: str | None = string("Name", 255)
     data: str | None = string("Data")
     sequence: int = integer("Sequence", nullable=False, required=True)
-    resource_type: int | None = integer("ResourceType")
-    content_type: int | None = integer("ContentType")
+    resource_type: ProductResourceType | int | None = coded_field(
+        "ResourceType", ProductResourceType
+    )
+    content_type: ProductContentType | int | None = coded_field("ContentType", ProductContentType)
     changed_timestamp: datetime | None = timestamp("ChangedTimestamp")
     created_timestamp: datetime | None = timestamp("CreatedTimestamp")
 
