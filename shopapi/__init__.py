@@ -28,6 +28,13 @@ from ._exceptions import (
     ValidationError,
 )
 from ._protocol.retry import RetryPolicy
+from ._resources.coded_values import (
+    DeliveryStatus,
+    ProductContentType,
+    ProductResourceType,
+    ProductType,
+    ShipmentStatus,
+)
 from ._resources.customers import (
     Customer,
     CustomerChanges,
@@ -109,6 +116,7 @@ __all__ = [
     "Customer",
     "CustomerChanges",
     "DecodeError",
+    "DeliveryStatus",
     "FieldError",
     "File",
     "JsonCodec",
@@ -130,11 +138,14 @@ __all__ = [
     "PermissionDeniedError",
     "PlatformKindEnum",
     "ProductBasicInfo",
+    "ProductContentType",
     "ProductGroup",
     "ProductGroupBasicInfo",
     "ProductGroupChanges",
     "ProductListItem",
     "ProductResource",
+    "ProductResourceType",
+    "ProductType",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseMismatchError",
@@ -142,6 +153,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ShipmentBasicInfo",
+    "ShipmentStatus",
     "ShippingLabel",
     "ShopApiClient",
     "ShopApiError",
