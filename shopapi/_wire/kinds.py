@@ -512,23 +512,31 @@ class _Coded(_Int):
         ]
 
     def json_write(self, f: WireField, v: str, g: Gen) -> list[str]:
-        g.ns["_coded_int"] = _coded_int
-        return [f"if type({v}) is not int: {v} = _coded_int({v}, {f.wire!r})"]
-
-    def json_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
+        # orjson writes an IntEnum member as its integer: only another type is converted.
         e = g.add("E", f.enum)
-        g.ns["_enum_from_int"] = enum_from_int
-        return [*super().json_read(f, v, w, g), f"{v} = _enum_from_int({e}, {v})"]
-
-    def json_fast_read(self, f: WireField, v: str, g: Gen) -> list[str]:
-        e = g.add("E", f.enum)
-        g.ns["_enum_from_int"] = enum_from_int
-        return [f"{v} = _enum_from_int({e}, {v})"]
-
-    def xml_write(self, f: WireField, v: str, tag: str, g: Gen) -> list[str]:
         g.ns["_coded_int"] = _coded_int
         return [
-            f"if type({v}) is not int: {v} = _coded_int({v}, {tag!r})",
+            f"if type({v}) is not int and type({v}) is not {e}: {v} = _coded_int({v}, {f.wire!r})"
+        ]
+
+    def _member(self, f: WireField, v: str, g: Gen) -> str:
+        # The member map's get, inlined: a named value's member, else the int itself.
+        assert f.enum is not None
+        members = g.add("members", f.enum._value2member_map_)
+        return f"{v} = {members}.get({v}, {v})"
+
+    def json_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
+        return [*super().json_read(f, v, w, g), self._member(f, v, g)]
+
+    def json_fast_read(self, f: WireField, v: str, g: Gen) -> list[str]:
+        return [self._member(f, v, g)]
+
+    def xml_write(self, f: WireField, v: str, tag: str, g: Gen) -> list[str]:
+        # An IntEnum's str() is its digits (Python 3.11's ReprEnum), as an int's is.
+        e = g.add("E", f.enum)
+        g.ns["_coded_int"] = _coded_int
+        return [
+            f"if type({v}) is not int and type({v}) is not {e}: {v} = _coded_int({v}, {tag!r})",
             f"{v} = {_element(tag, f'str({v})')}",
         ]
 
