@@ -41,10 +41,28 @@ __all__ = [
     "model_chain",
 ]
 
+
 #: Every model the client sends or receives: the body and answer types of every resource's
 #: endpoints.
+def _with_nested(models: Iterable[type]) -> set[type]:
+    """The models and every public model their fields nest (``ShippingLabel`` in a
+    ``Parcel``), so that a nested type is round-tripped on its own too."""
+    out: set[type] = set()
+    todo = list(models)
+    while todo:
+        cls = todo.pop()
+        if cls in out:
+            continue
+        out.add(cls)
+        for f in json_order(cls):
+            nested = KINDS[f.kind].nests(f)
+            if nested is not None and not nested.__name__.startswith("_"):
+                todo.append(nested)
+    return out
+
+
 MODEL_TYPES: Final[tuple[type, ...]] = tuple(
-    sorted({m for r in RESOURCES for m in r.models()}, key=lambda m: m.__name__)
+    sorted(_with_nested(m for r in RESOURCES for m in r.models()), key=lambda m: m.__name__)
 )
 
 #: Every model the conformance suite checks: the resources' and the probes'.
@@ -55,6 +73,7 @@ CONFORMANCE_TYPES: Final[tuple[type, ...]] = MODEL_TYPES + PROBE_TYPES
 CSHARP_TYPES: Final[Mapping[Kind, tuple[str | None, str | None]]] = {
     Kind.STR: ("string", "string"),  # a .NET string is always nullable
     Kind.INT: ("int", "int?"),
+    Kind.CODED: ("int", "int?"),  # a .NET int whose values the pages name
     Kind.BOOL: ("bool", "bool?"),
     Kind.TIMESTAMP: ("DateTime", "DateTime?"),
     Kind.DECIMAL: ("decimal", "decimal?"),
@@ -99,11 +118,12 @@ def model_chain(types: Iterable[type] = MODEL_TYPES) -> list[type]:
 
 
 def enum_types(types: Iterable[type] = MODEL_TYPES) -> list[type[enum.IntEnum]]:
-    """The enums the models' fields use, in first-use order."""
+    """The .NET enums the models' fields use, in first-use order (a coded integer's
+    IntEnum is no .NET enum: its property is an ``int``)."""
     out: list[type[enum.IntEnum]] = []
     for cls in model_chain(types):
         for f in json_order(cls):
-            if f.enum is not None and f.enum not in out:
+            if f.kind is Kind.ENUM and f.enum is not None and f.enum not in out:
                 out.append(f.enum)
     return out
 

@@ -19,6 +19,7 @@ import attrs
 
 from shopapi._wire.fields import (
     boolean,
+    coded_field,
     decimal_field,
     enum_field,
     integer,
@@ -37,6 +38,7 @@ __all__ = [
     "ProbeOrder",
     "ProbeOrderChanges",
     "ProbeOrderRow",
+    "ProbeStatus",
 ]
 
 
@@ -45,6 +47,14 @@ class ProbeColor(enum.IntEnum):
 
     Red = 0
     Green = 1
+
+
+class ProbeStatus(enum.IntEnum):
+    """A coded integer of the probes (an ``int`` property, as ``ShipmentStatusId`` is):
+    the server sends values beyond these too, as any int32."""
+
+    Open = 1
+    Shipped = 2
 
 
 @attrs.frozen(kw_only=True)
@@ -65,12 +75,14 @@ class ProbeOrderRow:
     quantity: Decimal | None = decimal_field("Quantity", nullable=False)
     text: str | None = string("Text", 20)
     delivery_address: ProbeAddress | None = model_field("DeliveryAddress", ProbeAddress)
+    kind: ProbeStatus | int | None = coded_field("Kind", ProbeStatus, nullable=False)
     unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
 class ProbeOrder:
-    """Every kind once: the scalars, a decimal, a nested model, and lists of each."""
+    """Every kind once: the scalars, a decimal, a coded integer, a nested model, and
+    lists of each."""
 
     id: int = integer("Id", nullable=False, required=True)
     exchange_rate: Decimal | None = decimal_field("ExchangeRate", nullable=False)
@@ -87,6 +99,7 @@ class ProbeOrder:
     prices: tuple[Decimal, ...] | None = list_field("Prices", "decimal")
     flags: tuple[bool, ...] | None = list_field("Flags", "boolean")
     dates: tuple[datetime, ...] | None = list_field("Dates", "date")
+    status: ProbeStatus | int | None = coded_field("Status", ProbeStatus)
     unknown: Unknown = keep_unknown()
 
 

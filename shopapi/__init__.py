@@ -28,6 +28,17 @@ from ._exceptions import (
     ValidationError,
 )
 from ._protocol.retry import RetryPolicy
+from ._resources.coded_values import (
+    DeliveryStatus,
+    ProductContentType,
+    ProductResourceType,
+    ProductType,
+    ShipmentStatus,
+)
+from ._resources.customers import (
+    Customer,
+    CustomerChanges,
+)
 from ._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
@@ -35,7 +46,29 @@ from ._resources.message_conversations import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
+from ._resources.orders import (
+    OrderBasicInfo,
+    OrderStatusDefinition,
+    Parcel,
+    ParcelBasicInfo,
+    ParcelChanges,
+    ShipmentBasicInfo,
+    ShippingLabel,
+)
+from ._resources.products import (
+    File,
+    ProductBasicInfo,
+    ProductGroup,
+    ProductGroupChanges,
+    ProductListItem,
+    ProductResource,
+)
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
+from ._resources.shops import (
+    PaymentTerm,
+    ShopOwnerChanges,
+    ShopStatusInfo,
+)
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
 from ._wire.unknown import Unknown, UnknownMember, drop_unknown
@@ -81,8 +114,12 @@ __all__ = [
     "CodecRegistry",
     "ConfigurationError",
     "ConnectError",
+    "Customer",
+    "CustomerChanges",
     "DecodeError",
+    "DeliveryStatus",
     "FieldError",
+    "File",
     "JsonCodec",
     "Limits",
     "MessageBasicInfo",
@@ -93,19 +130,38 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "NotFoundError",
+    "OrderBasicInfo",
+    "OrderStatusDefinition",
+    "Parcel",
+    "ParcelBasicInfo",
+    "ParcelChanges",
+    "PaymentTerm",
     "PermissionDeniedError",
     "PlatformKindEnum",
+    "ProductBasicInfo",
+    "ProductContentType",
+    "ProductGroup",
     "ProductGroupBasicInfo",
+    "ProductGroupChanges",
+    "ProductListItem",
+    "ProductResource",
+    "ProductResourceType",
+    "ProductType",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseMismatchError",
     "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
+    "ShipmentBasicInfo",
+    "ShipmentStatus",
+    "ShippingLabel",
     "ShopApiClient",
     "ShopApiError",
     "ShopGroup",
     "ShopGroupChanges",
+    "ShopOwnerChanges",
+    "ShopStatusInfo",
     "Timestamp",
     "TransportError",
     "Unknown",

@@ -53,8 +53,12 @@ from .._protocol.requests import (
 )
 from .._protocol.retry import CallState, GiveUp, RetryBudget, RetryPolicy
 from .._resources import RESOURCES
+from .._resources.customers import Customers
 from .._resources.message_conversations import MessageConversations
+from .._resources.orders import Orders
+from .._resources.products import Products
 from .._resources.shop_groups import ShopGroups
+from .._resources.shops import Shops
 from .._resources.spec import Endpoint
 from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
 from .transport import RawResponse, UrlBuilder, send
@@ -209,6 +213,14 @@ class ShopApiClient:
     """``v1/Shops/{shopId}/MessageConversations``: conversations and their messages."""
     shop_groups: ShopGroups
     """``v1/ShopGroups``: shop groups and their root product groups."""
+    orders: Orders
+    """Orders and their fulfilment: orders, shipments, parcels and order statuses."""
+    products: Products
+    """Product groups, their products, a shop group's products, product resources, files."""
+    shops: Shops
+    """The user's shops with their sync status, a shop's payment terms, shop owners."""
+    customers: Customers
+    """A shop owner's customers."""
 
     def __repr__(self) -> str:
         auth = "<redacted>" if self._credentials is not None else None

@@ -26,6 +26,7 @@ __all__ = [
     "WireField",
     "WireSpec",
     "boolean",
+    "coded_field",
     "decimal_field",
     "enum_field",
     "integer",
@@ -47,6 +48,7 @@ class Kind(enum.Enum):
 
     STR = "string"
     INT = "integer"
+    CODED = "coded integer"
     BOOL = "boolean"
     TIMESTAMP = "date"
     ENUM = "enum"
@@ -112,6 +114,17 @@ def integer(wire: str, *, nullable: bool = True, required: bool = False) -> Any:
 def boolean(wire: str, *, nullable: bool = False, required: bool = False) -> Any:
     """A ``bool`` or ``bool?`` field."""
     return _field(WireSpec(wire, Kind.BOOL, nullable=nullable, required=required))
+
+
+def coded_field(
+    wire: str, enum_cls: type[enum.IntEnum], *, nullable: bool = True, required: bool = False
+) -> Any:
+    """An ``int`` or ``int?`` whose values the help pages name (``ShipmentStatusId``:
+    ``Delivered = 4``): an integer in JSON *and* XML, as a .NET ``int`` property is, held
+    as a member of ``enum_cls``. The set is open: a value the pages do not name is kept as
+    the plain ``int`` and written back unchanged.
+    """
+    return _field(WireSpec(wire, Kind.CODED, nullable=nullable, required=required, enum=enum_cls))
 
 
 def timestamp(wire: str, *, nullable: bool = True) -> Any:
