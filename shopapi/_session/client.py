@@ -60,6 +60,7 @@ from .._resources.products import Products
 from .._resources.shop_groups import ShopGroups
 from .._resources.shops import Shops
 from .._resources.spec import Endpoint
+from .._resources.tickets import Tickets
 from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
 from .transport import RawResponse, UrlBuilder, send
 
@@ -211,14 +212,17 @@ class ShopApiClient:
     # a user's mypy sees each one's type (tests/test_typing_surface.py checks the pairs).
     message_conversations: MessageConversations
     """``v1/Shops/{shopId}/MessageConversations``: conversations and their messages."""
+    tickets: Tickets
+    """``PUT v1/Shops/{shopId}/Ticket``: a new ticket (an insert, whatever its verb)."""
     shop_groups: ShopGroups
     """``v1/ShopGroups``: shop groups and their root product groups."""
     orders: Orders
-    """Orders and their fulfilment: orders, shipments, parcels and order statuses."""
+    """Orders and their fulfilment: orders (and new ones), shipments, parcels, statuses."""
     products: Products
-    """Product groups, their products, a shop group's products, product resources, files."""
+    """Products, product groups and their products, shop products, resources, files."""
     shops: Shops
-    """The user's shops with their sync status, a shop's payment terms, shop owners."""
+    """The user's shops with their sync status, a shop's payment terms, new shops, shop
+    owners."""
     customers: Customers
     """A shop owner's customers."""
 

@@ -283,6 +283,7 @@ class Handlers:
         if endpoint.role is Role.INSERT:
             item = _inserted(item, self.store.peek_id(endpoint.collection), collection.identity)
         else:
+            assert collection.identity is not None  # describe(): an update's has one
             ident = getattr(item, collection.identity)
             if self.store.get(endpoint.collection, scope, ident) is None and not create_missing:
                 return self._missing(info, call.values, ident, call.fmt)
@@ -293,9 +294,10 @@ class Handlers:
             # A value known only in the request's format (the real server knows every
             # value); answer as ASP.NET does for an unhandled exception.
             return error(call.fmt, 500, f"An error has occurred. {exc}")
+        new_id = None
         if endpoint.role is Role.INSERT:
-            self.store.take_id(endpoint.collection)
-        self.store.put(endpoint.collection, scope, item)
+            new_id = self.store.take_id(endpoint.collection)
+        self.store.put(endpoint.collection, scope, item, new_id)
         self.store.bump(self.store.stored, endpoint.collection, endpoint.method, _target(call))
         return ok(call.fmt, data)
 
@@ -317,9 +319,10 @@ class Handlers:
                 except DecodeError:
                     pass
                 else:
-                    if endpoint.insert_id is not None:
+                    identity = call.info.collection.identity
+                    if endpoint.insert_id is not None and identity is not None:
                         ident = self.store.peek_id(endpoint.collection)
-                        item = attrs.evolve(item, **{call.info.collection.identity: ident})
+                        item = attrs.evolve(item, **{identity: ident})
                     return item
         stored = self.stored(call)
         return project(stored, answer) if stored is not None else self.sample(call)
@@ -334,9 +337,11 @@ class Handlers:
         for param, field in info.collection.fields.items():
             if param in call.values:
                 fixed[field] = call.values[param]
-        ident = fixed.get(info.collection.identity)
+        identity = info.collection.identity
+        ident = None if identity is None else fixed.get(identity)
         item_id = ident if isinstance(ident, int) else 1
-        fixed[info.collection.identity] = item_id
+        if identity is not None:
+            fixed[identity] = item_id
         item: Any = project(sample_item(info.collection.stored, item_id, fixed), answer)
         return [item] if endpoint.role is Role.LIST else item
 
@@ -346,9 +351,10 @@ def _target(call: Call) -> int | str | None:
     return None if target is None else call.values[target]
 
 
-def _inserted(item: Any, ident: int, identity: str) -> Any:
-    """The stored form of an insert: its new identity, and a creation date if none."""
-    changes: dict[str, Any] = {identity: ident}
+def _inserted(item: Any, ident: int, identity: str | None) -> Any:
+    """The stored form of an insert: its new identity (where it has an id field), and a
+    creation date if none."""
+    changes: dict[str, Any] = {} if identity is None else {identity: ident}
     for f in wire_fields(type(item)):
         if f.name == "creation_date" and f.kind is Kind.TIMESTAMP and item.creation_date is None:
             changes[f.name] = Timestamp.from_datetime(datetime.now(UTC).replace(microsecond=0))

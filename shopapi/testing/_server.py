@@ -272,10 +272,16 @@ class FakeShopServer:
                 self._store.put(collection.name, scope, item)
                 out.append(item)
             return out
+        if collection.identity is None and endpoint.role is Role.GET:
+            # Its URL names the item (no id field shows): one, if none is stored there.
+            if self._store.page(collection.name, scope, 0, 1):
+                return out
+            n = 1
         for i in range(n):
             new_id = self._store.take_id(collection.name)
-            item = sample_item(collection.stored, new_id, {**fixed, collection.identity: new_id}, i)
-            self._store.put(collection.name, scope, item)
+            own = {} if collection.identity is None else {collection.identity: new_id}
+            item = sample_item(collection.stored, new_id, {**fixed, **own}, i)
+            self._store.put(collection.name, scope, item, new_id)
             out.append(item)
         return out
 

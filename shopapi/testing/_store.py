@@ -6,7 +6,11 @@ collection of items. From the descriptions alone the fake derives, per collectio
 * its stored type: the model with the most fields among its endpoints' bodies and
   answers (an answer type on a tie), so nothing a request sends is lost, and every
   answer is made from the stored item by field name;
-* its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``;
+* its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``, else none:
+  where the pages are cut before any id shows (``GET v1/Products/{productId}`` answers a
+  ``Product`` with no ``Id``; ``POST v1/Shops`` sends none), the fake invents no id
+  field: it keys each item by its path values (its scope, the URL's key fields
+  included) and a number of its own, so a GET finds the item stored under its URL;
 * its scope: under a parent (the GET or UPDATE of another collection whose path ends in an item
   prefix of this one's), the parent's path parameters; else the path parameters other
   than the one naming the item itself (the key whose field is the identity). So
@@ -70,7 +74,8 @@ class Collection:
 
     name: str
     stored: type
-    identity: str
+    identity: str | None
+    """The stored type's id field, or ``None``: keyed by scope and the store's number."""
     scope: tuple[str, ...]
     fields: Mapping[str, str]
     """Path parameter name to the stored field that equals it, from every key."""
@@ -151,9 +156,14 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
     for name, members in by_collection.items():
         stored = _stored_type(members)
         inserts = [e.insert_id for e in members if e.insert_id is not None]
-        identity = inserts[0] if inserts else "id"
+        identity: str | None = inserts[0] if inserts else "id"
         if identity not in attrs.fields_dict(stored):
-            raise ValueError(f"collection {name!r}: {stored.__name__} has no field {identity!r}")
+            if inserts or any(e.role is Role.UPDATE for e in members):
+                # An update replaces the item its id names: without one it cannot.
+                raise ValueError(
+                    f"collection {name!r}: {stored.__name__} has no field {identity!r}"
+                )
+            identity = None
         fields = {k.param: k.field for e in members for k in e.keys}
         first = members[0]
         if parents[first]:
@@ -205,10 +215,20 @@ class Store:
         #: Of those, the ones stored.
         self.stored: dict[tuple[str, str], Counter[int | str | None]] = {}
 
-    def put(self, collection: str, scope: tuple[int | str, ...], item: Any) -> None:
-        """Store ``item`` under ``scope`` (replacing the one with its identity)."""
+    def put(
+        self,
+        collection: str,
+        scope: tuple[int | str, ...],
+        item: Any,
+        ident: int | None = None,
+    ) -> None:
+        """Store ``item`` under ``scope`` (replacing the one with its identity); in a
+        collection without an identity field, under ``ident`` or the next number."""
         info = self.collections[collection]
-        ident = getattr(item, info.identity)
+        if info.identity is not None:
+            ident = getattr(item, info.identity)
+        elif ident is None:
+            ident = self.take_id(collection)
         items = self.items[collection]
         key = (*scope, ident)
         if key not in items:
