@@ -59,6 +59,9 @@ _QUERY_TYPES: Final = {
     "IDS": "Sequence[int] | None",
 }
 _PAGING: Final = ("pageSize", "pageNumber")
+#: A search parameter's description names the fields it covers ("Following fields will
+#: be searched: Name, Code, HSCode, EAN.").
+_SEARCHED: Final = re.compile(r"fields will be searched:\s*([^.]+)", re.IGNORECASE)
 
 
 class GenerateError(Exception):
@@ -329,8 +332,14 @@ def _endpoint_source(e: Mapping[str, Any]) -> list[str]:
         items = []
         for q in e["query"]:
             kind = _QUERY_KINDS[e["kinds"].get(q["name"], q["type"])]
+            searched = _SEARCHED.search(q.get("description") or "")
+            fields = ""
+            if searched:
+                names = [n.strip() for n in searched.group(1).split(",") if n.strip()]
+                fields = ", fields=(" + "".join(f'"{n}", ' for n in names) + ")"
             items.append(
-                f'QueryParam(wire="{q["name"]}", name="{snake(q["name"])}", kind=QueryKind.{kind})'
+                f'QueryParam(wire="{q["name"]}", name="{snake(q["name"])}", '
+                f"kind=QueryKind.{kind}{fields})"
             )
         lines.append("    query=(")
         lines += [f"        {item}," for item in items]

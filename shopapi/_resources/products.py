@@ -307,7 +307,17 @@ _IN_SHOP_GROUP = Endpoint(
     params=(PathParam(wire="shopGroupId", name="shop_group_id"),),
     query=(
         QueryParam(wire="changedAfter", name="changed_after", kind=QueryKind.DATE),
-        QueryParam(wire="search", name="search", kind=QueryKind.STR),
+        QueryParam(
+            wire="search",
+            name="search",
+            kind=QueryKind.STR,
+            fields=(
+                "Name",
+                "Code",
+                "HSCode",
+                "EAN",
+            ),
+        ),
         QueryParam(wire="published", name="published", kind=QueryKind.BOOL),
     ),
     paging=Paging(size=1000),

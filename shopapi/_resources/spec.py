@@ -115,12 +115,16 @@ class QueryParam:
         kind: How its value is written.
         default: The value the help page documents as default, or ``None``: then it is
             sent only when given.
+        fields: For a text search, the answer's fields it covers as the help page names
+            them (``search``: ``Name, Code, HSCode, EAN``); the fake server searches
+            those its model shows.
     """
 
     wire: str
     name: str
     kind: QueryKind
     default: object = None
+    fields: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
