@@ -344,7 +344,14 @@ def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str
 
 
 def _query_value(param: QueryParam, value: object) -> str:
-    """One filter's value as the query writes it; a wrong type names the filter."""
+    """One filter's value as the query writes it; a wrong type names the filter.
+
+    A date is ISO 8601 with its offset (percent-encoded: a bare ``+`` reads as a space).
+    Web API binds a query value with the invariant culture
+    (``QueryStringValueProviderFactory``), a ``DateTime`` through ``DateTime.Parse``,
+    which keeps an offset's instant but reads text without one as the server's local
+    time: so a naive ``datetime`` is refused rather than sent.
+    """
     kind = param.kind
     problem = None
     if kind is QueryKind.BOOL:

@@ -9,6 +9,7 @@ import binascii
 import hmac
 import types
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from ._answers import apply_fault, drop
 from ._capacity import Capacity, Load, check_capacity
 from ._errors import no_route, not_allowed, too_large, unauthorized
 from ._faults import DEFAULT_PERMANENT, DEFAULT_TRANSIENT, Fault, FaultSchedule, check_seconds
+from ._filters import change_field
 from ._handlers import Call, Handlers
 from ._negotiation import Format, negotiated_format
 from ._recording import Exchange, RecordedRequest, redact_headers
@@ -235,7 +237,12 @@ class FakeShopServer:
         return out
 
     def seed_endpoint(
-        self, endpoint: Endpoint, values: Mapping[str, int | str], n: int = 1
+        self,
+        endpoint: Endpoint,
+        values: Mapping[str, int | str],
+        n: int = 1,
+        *,
+        changed: datetime | None = None,
     ) -> list[Any]:
         """Store what a call of ``endpoint`` at the path ``values`` finds, for any
         endpoint of :data:`shopapi._resources.RESOURCES`.
@@ -250,6 +257,11 @@ class FakeShopServer:
             endpoint: One of the descriptions' endpoints.
             values: Its path parameters, by Python name (``{"shop_id": 1, ...}``).
             n: How many new items a list or an insert gets.
+            changed: When the new items last changed, which the list's date filters
+                (``fromDateChanged`` ...) compare: their change-date field where their
+                type shows one (``ChangedTimestamp``), else the change time the server
+                records (the orders page is cut before its field). By default the
+                sample's date, or now where the server records it.
 
         Returns:
             The items stored, parents first.
@@ -263,13 +275,18 @@ class FakeShopServer:
         scope = info.scope_of(values)
         if scope is None:
             raise KeyError(f"{endpoint.path} needs {collection.scope}, got {dict(values)}")
-        fixed = {f: values[p] for p, f in collection.fields.items() if p in values}
+        fixed: dict[str, object] = {
+            f: values[p] for p, f in collection.fields.items() if p in values
+        }
+        when = change_field(collection.stored)
+        if changed is not None and when is not None:
+            fixed[when] = changed
         if info.identity_param is not None:
             ident = values[info.identity_param]
             if self._store.get(collection.name, scope, ident) is None:
                 item_id = ident if isinstance(ident, int) else 1
                 item = sample_item(collection.stored, item_id, fixed)
-                self._store.put(collection.name, scope, item)
+                self._store.put(collection.name, scope, item, changed=changed)
                 out.append(item)
             return out
         if collection.identity is None and endpoint.role is Role.GET:
@@ -281,7 +298,7 @@ class FakeShopServer:
             new_id = self._store.take_id(collection.name)
             own = {} if collection.identity is None else {collection.identity: new_id}
             item = sample_item(collection.stored, new_id, {**fixed, **own}, i)
-            self._store.put(collection.name, scope, item, new_id)
+            self._store.put(collection.name, scope, item, new_id, changed)
             out.append(item)
         return out
 
@@ -432,6 +449,7 @@ class FakeShopServer:
         if fault is None:
             return self._handlers.answer(call, create_missing=self.create_missing)
         paging = None
+        given = None
         if endpoint.role is Role.LIST:
             # The query binds, and the parent is found, before the action would run.
             if endpoint.paging is not None:
@@ -439,6 +457,10 @@ class FakeShopServer:
                 if isinstance(checked, web.Response):
                     return checked
                 paging = checked
+            bound = self._handlers.filters(call)
+            if isinstance(bound, web.Response):
+                return bound
+            given = bound
             missing = self._handlers.missing_parent(call)
             if missing is not None:
                 return missing
@@ -448,7 +470,7 @@ class FakeShopServer:
             ex,
             fault,
             fmt,
-            lambda: handlers.would_be(call, paging),
+            lambda: handlers.would_be(call, paging, given),
             endpoint.answer,
             info.shifted,
             lambda: handlers.sample(call),
