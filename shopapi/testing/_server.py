@@ -28,7 +28,7 @@ from ._negotiation import Format, negotiated_format
 from ._recording import Exchange, RecordedRequest, redact_headers
 from ._routes import NotAllowed, Routes
 from ._samples import sample_conversation, sample_item, sample_message
-from ._store import EndpointInfo, Store, describe
+from ._store import EndpointInfo, Store, describe, project
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "FakeShopServer"]
 
@@ -301,6 +301,45 @@ class FakeShopServer:
             self._store.put(collection.name, scope, item, new_id, changed)
             out.append(item)
         return out
+
+    def store(
+        self,
+        endpoint: Endpoint,
+        values: Mapping[str, int | str],
+        item: Any,
+        *,
+        changed: datetime | None = None,
+    ) -> Any:
+        """Store ``item`` where a call of ``endpoint`` at the path ``values`` finds it
+        (replacing the one with its identity), for data a test chooses itself: a product
+        group tree, say. Its parents are not stored for it (:meth:`seed_endpoint` them).
+
+        Args:
+            endpoint: One of the descriptions' endpoints.
+            values: Its path parameters, by Python name, that scope the item.
+            item: A model of the endpoint's answer or body (or of the collection's stored
+                type); it is stored as the stored type, field by field.
+            changed: Its change time, as for :meth:`seed_endpoint`.
+
+        Returns:
+            The item as stored.
+
+        Raises:
+            KeyError: ``values`` lacks one of the collection's scope parameters.
+            TypeError: ``item`` is not of one of those types.
+        """
+        info = self._infos[endpoint]
+        collection = info.collection
+        allowed = {t for t in (endpoint.answer, endpoint.body, collection.stored) if t}
+        if type(item) not in allowed:
+            names = ", ".join(sorted(t.__name__ for t in allowed))
+            raise TypeError(f"expected one of {names}, got {type(item).__name__}")
+        scope = info.scope_of(values)
+        if scope is None:
+            raise KeyError(f"{endpoint.path} needs {collection.scope}, got {dict(values)}")
+        stored: Any = project(item, collection.stored)
+        self._store.put(collection.name, scope, stored, changed=changed)
+        return stored
 
     # -- capacity -------------------------------------------------------------------------
 
