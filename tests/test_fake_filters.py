@@ -143,3 +143,17 @@ async def test_a_filter_value_that_does_not_bind_is_a_400_naming_it(
         "fromDateChanged": ["The value 'yesterday' is not valid for fromDateChanged."],
         "shipmentStatusId": ["The value 'x' is not valid for shipmentStatusId."],
     }
+
+
+async def test_store_keeps_an_item_a_test_chooses_where_its_get_finds_it(
+    server: FakeShopServer,
+) -> None:
+    from shopapi import File, ProductGroupBasicInfo
+
+    endpoint = PRODUCTS.endpoint("file")
+    chosen = File(id=12, filename="label.pdf", file_length=3)
+    assert server.store(endpoint, {"file_id": 12}, chosen) == chosen
+    async with client_for(server) as client:
+        assert await client.products.file(12) == chosen
+    with pytest.raises(TypeError, match="File"):
+        server.store(endpoint, {"file_id": 13}, ProductGroupBasicInfo(id=1, nr_of_childs=0))

@@ -24,7 +24,6 @@ import attrs
 import pytest
 
 from shopapi import MessageConversation, RetryPolicy, ShopApiClient
-from shopapi._resources.orders import RESOURCE as ORDERS
 from shopapi.testing import FakeShopServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,6 @@ FENCE = re.compile(r"^```python\n(.*?)^```\s*$", re.DOTALL | re.MULTILINE)
 USER, PASSWORD = "readme-user", "readme-password"
 BOT_SENDER, TEXT_TYPE = 2, 0  # the fake server's "Bot" and "Text"
 CUTOFF = datetime(2026, 1, 1, tzinfo=UTC)
-ORDER_LIST = ORDERS.endpoint("list")
 
 # The names a block may use without defining them. Kept small: one line each.
 CONTEXT = """\
@@ -83,8 +81,7 @@ def block_ids() -> list[str]:
 
 def test_the_readme_has_the_examples_this_file_checks() -> None:
     text = "\n".join(python_blocks())
-    markers = ("stale_ones", "post_message", 'to_changes(note="called back"', "test_my_job")
-    for marker in (*markers, "client.orders.list", "insert_parcel_many"):
+    for marker in ("stale_ones", "post_message", 'to_changes(note="called back"', "test_my_job"):
         assert marker in text, marker
 
 
@@ -170,24 +167,12 @@ async def run_block(block: str, server: FakeShopServer) -> None:
 
 @pytest.mark.parametrize("index", range(len(python_blocks())), ids=block_ids())
 async def test_every_block_runs_against_the_fake_server(
-    index: int, ran_server: FakeShopServer, caplog: pytest.LogCaptureFixture
+    index: int, ran_server: FakeShopServer
 ) -> None:
     block = python_blocks()[index]
     server = ran_server
-    orders = (
-        []
-        if "client.orders.list" not in block
-        else server.seed_endpoint(ORDER_LIST, {"shop_id": 1}, n=3)
-    )
     before = dict(server.conversations)
-    with caplog.at_level(logging.INFO, logger="readme"):
-        await run_block(block, server)
-    for order in orders:  # the export names every order of the shop
-        assert f"export {order.order_code} " in caplog.text
-    if "insert_parcel_many" in block:  # one POST per order, none failed
-        posted = sorted(r.path for r in server.requests if r.method == "POST")
-        assert posted == [f"/v1/Orders/{order_id}/Parcels" for order_id in (101, 102, 103)]
-        assert "parcel for order" not in caplog.text
+    await run_block(block, server)
     after = server.conversations
     if "stale_ones" in block:
         stale = {
