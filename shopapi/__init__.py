@@ -47,7 +47,9 @@ from ._resources.message_conversations import (
     MessageConversationChanges,
 )
 from ._resources.orders import (
+    Order,
     OrderBasicInfo,
+    OrderChanges,
     OrderStatusDefinition,
     Parcel,
     ParcelBasicInfo,
@@ -57,18 +59,22 @@ from ._resources.orders import (
 )
 from ._resources.products import (
     File,
+    Product,
     ProductBasicInfo,
     ProductGroup,
     ProductGroupChanges,
     ProductListItem,
     ProductResource,
+    ShopProduct,
 )
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
 from ._resources.shops import (
     PaymentTerm,
+    ShopChanges,
     ShopOwnerChanges,
     ShopStatusInfo,
 )
+from ._resources.tickets import TicketChanges
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
 from ._wire.unknown import Unknown, UnknownMember, drop_unknown
@@ -130,7 +136,9 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "NotFoundError",
+    "Order",
     "OrderBasicInfo",
+    "OrderChanges",
     "OrderStatusDefinition",
     "Parcel",
     "ParcelBasicInfo",
@@ -138,6 +146,7 @@ __all__ = [
     "PaymentTerm",
     "PermissionDeniedError",
     "PlatformKindEnum",
+    "Product",
     "ProductBasicInfo",
     "ProductContentType",
     "ProductGroup",
@@ -158,10 +167,13 @@ __all__ = [
     "ShippingLabel",
     "ShopApiClient",
     "ShopApiError",
+    "ShopChanges",
     "ShopGroup",
     "ShopGroupChanges",
     "ShopOwnerChanges",
+    "ShopProduct",
     "ShopStatusInfo",
+    "TicketChanges",
     "Timestamp",
     "TransportError",
     "Unknown",

@@ -71,6 +71,9 @@ _QUERY_TYPES: Final = {
     "IDS": "Sequence[int] | None",
 }
 _PAGING: Final = ("pageSize", "pageNumber")
+#: A search parameter's description names the fields it covers ("Following fields will
+#: be searched: Name, Code, HSCode, EAN.").
+_SEARCHED: Final = re.compile(r"fields will be searched:\s*([^.]+)", re.IGNORECASE)
 
 
 class GenerateError(Exception):
@@ -419,8 +422,14 @@ def _endpoint_source(e: Mapping[str, Any]) -> list[str]:
         items = []
         for q in e["query"]:
             kind = _QUERY_KINDS[e["kinds"].get(q["name"], q["type"])]
+            searched = _SEARCHED.search(q.get("description") or "")
+            fields = ""
+            if searched:
+                names = [n.strip() for n in searched.group(1).split(",") if n.strip()]
+                fields = ", fields=(" + "".join(f'"{n}", ' for n in names) + ")"
             items.append(
-                f'QueryParam(wire="{q["name"]}", name="{snake(q["name"])}", kind=QueryKind.{kind})'
+                f'QueryParam(wire="{q["name"]}", name="{snake(q["name"])}", '
+                f"kind=QueryKind.{kind}{fields})"
             )
         lines.append("    query=(")
         lines += [f"        {item}," for item in items]
@@ -437,6 +446,8 @@ def _endpoint_source(e: Mapping[str, Any]) -> list[str]:
     if e["insert_id"]:
         lines.append(f'    insert_id="{e["insert_id"]}",')
     lines.append(f'    collection="{e["collection"]}",')
+    if e["partial"]:
+        lines.append("    partial=True,")
     chunks = _wrap(e["summary"], "", 80)
     if len(chunks) <= 1:
         lines.append(f"    summary={json.dumps(e['summary'])},")
@@ -516,11 +527,19 @@ def _method_source(e: Mapping[str, Any], resource: Mapping[str, Any]) -> list[st
     dup = ", *, allow_duplicates: bool = False" if insert else ""
     out += [f"    async def {name}(self{typed}, body: {body}{dup}) -> {returns}:"]
     text = f"{where}: {note}"
-    if insert:
+    if insert and e["insert_id"]:
         text += (
             f" An insert: ``{e['insert_id']}`` must be 0 (the client enforces it), and it is "
             "retried only where the request provably never reached the server, unless "
             "``allow_duplicates=True``."
+        )
+    elif insert:
+        # A cut-off page that shows no id field: nothing is checked about one (nothing is
+        # invented), but it is an insert all the same.
+        text += (
+            " An insert: the page is cut off before any id field shows, so no id is "
+            "checked; it is retried only where the request provably never reached the "
+            "server, unless ``allow_duplicates=True``."
         )
     out += _docstring(text, "        ")
     extra = ", allow_duplicates=allow_duplicates" if insert else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import customers, message_conversations, orders, products, shop_groups, shops
+from . import customers, message_conversations, orders, products, shop_groups, shops, tickets
 from .spec import Resource
 
 __all__ = ["RESOURCES"]
@@ -18,6 +18,7 @@ __all__ = ["RESOURCES"]
 #: Every resource, in the order the README presents them.
 RESOURCES: Final[tuple[Resource, ...]] = (
     message_conversations.RESOURCE,
+    tickets.RESOURCE,
     shop_groups.RESOURCE,
     orders.RESOURCE,
     products.RESOURCE,

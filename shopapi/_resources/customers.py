@@ -101,6 +101,7 @@ _BY_CODE = Endpoint(
         Key("customer_code", "customer_code"),
     ),
     collection="customers",
+    partial=True,
     summary="Get a list with all Customers for specified Shopowner and specific CustomerCode.",
 )
 
@@ -112,6 +113,7 @@ _INSERT = Endpoint(
     body=CustomerChanges,
     insert_id="id",
     collection="inserted_customers",
+    partial=True,
     summary="Add a new Customer.",
 )
 

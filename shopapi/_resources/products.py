@@ -39,13 +39,75 @@ if TYPE_CHECKING:
 __all__ = [
     "RESOURCE",
     "File",
+    "Product",
     "ProductBasicInfo",
     "ProductGroup",
     "ProductGroupChanges",
     "ProductListItem",
     "ProductResource",
     "Products",
+    "ShopProduct",
 ]
+
+
+@attrs.frozen(kw_only=True)
+class Product:
+    """The answer of ``GET v1/Products/{productId}``. From
+    https://api.demo.shopctrl.com/Help/Api/GET-v1-Products-productId. Partial: the page is
+    cut after UnNumber.
+    """
+
+    order_comment: str | None = string("OrderComment")
+    un_class: str | None = string("UnClass", 5)
+    un_number: int | None = integer("UnNumber")
+    unknown: Unknown = keep_unknown()
+
+
+@attrs.frozen(kw_only=True)
+class _FileBase:
+    id: int = integer("Id", nullable=False, required=True)
+    filename: str = _field(WireSpec("Filename", Kind.STR, required=True, max_length=255))
+    unknown: Unknown = keep_unknown()
+
+
+@attrs.frozen(kw_only=True)
+class File(_FileBase):
+    """The answer of ``GET v1/Files/{fileId}``. From
+    https://api.demo.shopctrl.com/Help/Api/GET-v1-Files-fileId.
+    """
+
+    created_timestamp: datetime | None = timestamp("CreatedTimestamp", nullable=False)
+    changed_timestamp: datetime | None = timestamp("ChangedTimestamp", nullable=False)
+    file_length: int = integer("FileLength", nullable=False, required=True)
+    checksum: str | None = string("Checksum")
+    sequence: int | None = integer("Sequence", nullable=False)
+    base64_data: str | None = string("Base64Data")
+
+
+@attrs.frozen(kw_only=True)
+class ShopProduct:
+    """The answer of ``GET v1/Shops/{shopId}/Products/{productId}``. From
+    https://api.demo.shopctrl.com/Help/Api/GET-v1-Shops-shopId-Products-productId,
+    https://shopctrl.com/docs/api/subs/GET-v1-ShopGroups-shopGroupId-ShopProductByCode-code.html.
+    Partial: the page is cut after IsShippable. Left out, as no page shows their type (the
+    wire keeps them): Properties (ShopProductProperty), VatTariff (VATTariff), ProductBrand
+    (ProductBrand).
+    """
+
+    main_image_file: File | None = model_field("MainImageFile", File)
+    shop_id: int | None = integer("ShopId")
+    exchange_rate: Decimal | None = decimal_field("ExchangeRate")
+    foreign_price_ex_vat: Decimal | None = decimal_field("ForeignPriceExVat")
+    foreign_price_in_vat: Decimal | None = decimal_field("ForeignPriceInVat")
+    shop_group_id: int = integer("ShopGroupId", nullable=False, required=True)
+    note: str | None = string("Note")
+    ref_code: str | None = string("RefCode", 500)
+    product_variant_parent_id: int | None = integer("ProductVariantParentId")
+    variant_info: str | None = string("VariantInfo", 100)
+    creation_date: datetime | None = timestamp("CreationDate")
+    keep_stock: bool = boolean("KeepStock", required=True)
+    is_shippable: bool = boolean("IsShippable", required=True)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -140,27 +202,6 @@ class ProductListItem:
 
 
 @attrs.frozen(kw_only=True)
-class _FileBase:
-    id: int = integer("Id", nullable=False, required=True)
-    filename: str = _field(WireSpec("Filename", Kind.STR, required=True, max_length=255))
-    unknown: Unknown = keep_unknown()
-
-
-@attrs.frozen(kw_only=True)
-class File(_FileBase):
-    """The answer of ``GET v1/Files/{fileId}``. From
-    https://api.demo.shopctrl.com/Help/Api/GET-v1-Files-fileId.
-    """
-
-    created_timestamp: datetime | None = timestamp("CreatedTimestamp", nullable=False)
-    changed_timestamp: datetime | None = timestamp("ChangedTimestamp", nullable=False)
-    file_length: int = integer("FileLength", nullable=False, required=True)
-    checksum: str | None = string("Checksum")
-    sequence: int | None = integer("Sequence", nullable=False)
-    base64_data: str | None = string("Base64Data")
-
-
-@attrs.frozen(kw_only=True)
 class ProductResource:
     """The answer of ``GET v1/Products/{productId}/Resources/{productResourceId}``. From
     https://api.demo.shopctrl.com/Help/Api/GET-v1-Products-productId-Resources-productResourceId.
@@ -182,6 +223,58 @@ class ProductResource:
     unknown: Unknown = keep_unknown()
 
 
+_PRODUCT = Endpoint(
+    name="product",
+    role=Role.GET,
+    method="GET",
+    path="v1/Products/{productId}",
+    params=(PathParam(wire="productId", name="product_id"),),
+    answer=Product,
+    collection="product_details",
+    partial=True,
+    summary="Get detailed information about a product.",
+)
+
+_SHOP_PRODUCT = Endpoint(
+    name="shop_product",
+    role=Role.GET,
+    method="GET",
+    path="v1/Shops/{shopId}/Products/{productId}",
+    params=(
+        PathParam(wire="shopId", name="shop_id"),
+        PathParam(wire="productId", name="product_id"),
+    ),
+    answer=ShopProduct,
+    keys=(Key("shop_id", "shop_id"),),
+    collection="shop_products",
+    partial=True,
+    summary=(
+        "Get product projection for a shop. This is a simplified shop view of a product. "
+        "Most important changes compared to Full product view: <list "
+        'type="bullet"><item>Product Properties are already translated for the shop '
+        "(Caption and Value)</item><item>Published is True when both Product.Punlished "
+        "and ProductSelectionProduct.Active are True</item><item>Product Stock quantities "
+        "are already filtered based on warehouses for shop</item><item>Prices are copied "
+        "from ProductSelectionProduct</item></list>"
+    ),
+)
+
+_BY_CODE = Endpoint(
+    name="by_code",
+    role=Role.LIST,
+    method="GET",
+    path="v1/ShopGroups/{shopGroupId}/ShopProductByCode/{*code}",
+    params=(
+        PathParam(wire="shopGroupId", name="shop_group_id"),
+        PathParam(wire="code", name="code", type=str, catch_all=True),
+    ),
+    answer=ShopProduct,
+    keys=(Key("shop_group_id", "shop_group_id"),),
+    collection="shop_products_by_code",
+    partial=True,
+    summary="",
+)
+
 _PRODUCT_GROUP = Endpoint(
     name="product_group",
     role=Role.GET,
@@ -191,6 +284,7 @@ _PRODUCT_GROUP = Endpoint(
     answer=ProductGroup,
     keys=(Key("id", "product_group_id"),),
     collection="product_group_details",
+    partial=True,
     summary="Get detailed information about a Product group.",
 )
 
@@ -202,6 +296,7 @@ _INSERT_PRODUCT_GROUP = Endpoint(
     body=ProductGroupChanges,
     insert_id="id",
     collection="product_group_details",
+    partial=True,
     summary="Add a new Product group.",
 )
 
@@ -214,6 +309,7 @@ _IN_PRODUCT_GROUP = Endpoint(
     paging=Paging(size=1000),
     answer=ProductBasicInfo,
     collection="product_group_products",
+    partial=True,
     summary="Get a list with all Products in given ProductGroup.",
 )
 
@@ -225,12 +321,23 @@ _IN_SHOP_GROUP = Endpoint(
     params=(PathParam(wire="shopGroupId", name="shop_group_id"),),
     query=(
         QueryParam(wire="changedAfter", name="changed_after", kind=QueryKind.DATE),
-        QueryParam(wire="search", name="search", kind=QueryKind.STR),
+        QueryParam(
+            wire="search",
+            name="search",
+            kind=QueryKind.STR,
+            fields=(
+                "Name",
+                "Code",
+                "HSCode",
+                "EAN",
+            ),
+        ),
         QueryParam(wire="published", name="published", kind=QueryKind.BOOL),
     ),
     paging=Paging(size=1000),
     answer=ProductListItem,
     collection="shop_group_products",
+    partial=True,
     summary="Get a list with all available Products, for given shop group.",
 )
 
@@ -246,6 +353,7 @@ _RESOURCE = Endpoint(
     answer=ProductResource,
     keys=(Key("id", "product_resource_id"),),
     collection="product_resources",
+    partial=True,
     summary="Get detailed information about the Product's Resource",
 )
 
@@ -269,6 +377,51 @@ class Products:
 
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
+
+    async def product(self, product_id: int) -> Product:
+        """``GET v1/Products/{productId}``: Get detailed information about a product. From
+        https://api.demo.shopctrl.com/Help/Api/GET-v1-Products-productId. Partial: the page
+        is cut off, so it may document more than shown here.
+        """
+        return cast(Product, await self._caller.start(_PRODUCT, (product_id,)))
+
+    async def shop_product(self, shop_id: int, product_id: int) -> ShopProduct:
+        """``GET v1/Shops/{shopId}/Products/{productId}``: Get product projection for a shop.
+        This is a simplified shop view of a product. Most important changes compared to Full
+        product view: <list type="bullet"><item>Product Properties are already translated
+        for the shop (Caption and Value)</item><item>Published is True when both
+        Product.Punlished and ProductSelectionProduct.Active are True</item><item>Product
+        Stock quantities are already filtered based on warehouses for
+        shop</item><item>Prices are copied from ProductSelectionProduct</item></list> From
+        https://api.demo.shopctrl.com/Help/Api/GET-v1-Shops-shopId-Products-productId.
+        Partial: the page is cut off, so it may document more than shown here.
+        """
+        return cast(
+            ShopProduct,
+            await self._caller.start(
+                _SHOP_PRODUCT,
+                (
+                    shop_id,
+                    product_id,
+                ),
+            ),
+        )
+
+    async def by_code(self, shop_group_id: int, code: str) -> builtins.list[ShopProduct]:
+        """``GET v1/ShopGroups/{shopGroupId}/ShopProductByCode/{*code}``: From
+        https://shopctrl.com/docs/api/subs/GET-v1-ShopGroups-shopGroupId-ShopProductByCode-code.html.
+        Partial: the page is cut off, so it may document more than shown here.
+        """
+        return cast(
+            builtins.list[ShopProduct],
+            await self._caller.start(
+                _BY_CODE,
+                (
+                    shop_group_id,
+                    code,
+                ),
+            ),
+        )
 
     async def product_group(self, product_group_id: int) -> ProductGroup:
         """``GET v1/ProductGroups/{productGroupId}``: Get detailed information about a Product
@@ -389,6 +542,9 @@ RESOURCE = Resource(
     name="products",
     cli="products",
     endpoints=(
+        _PRODUCT,
+        _SHOP_PRODUCT,
+        _BY_CODE,
         _PRODUCT_GROUP,
         _INSERT_PRODUCT_GROUP,
         _IN_PRODUCT_GROUP,
