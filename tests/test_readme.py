@@ -55,6 +55,7 @@ GROUPS = {
     "Customers": "docs/resources/customers.md",
 }
 
+
 def readme_section(title: str) -> str:
     text = (ROOT / "README.md").read_text()
     return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
