@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from conformance.codegen import CONFORMANCE_TYPES
 from conformance.harness import SerializerTool
+from conformance.probes import PROBE_TYPES
 from shopapi import JsonCodec, ValidationError, XmlCodec
 from tests.conformance.neutral import (
     assert_converted_alike,
@@ -39,11 +40,19 @@ JSON = JsonCodec()
 NEWLINES = ("\r\n", "\n")
 #: Values per batch: one call to the serializer process each way, however many.
 MIN_BATCH, MAX_BATCH = 10, 60
-DIFFERENTIAL = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+#: Examples (batches) per test. The probes hold every kind, nested and in lists, so they
+#: get the most; each of the ~40 resource models re-proves the same kinds in its own
+#: arrangement, and fewer batches of up to 60 values each keep the suite within CI's time.
+PROBE_EXAMPLES, MODEL_EXAMPLES = 40, 15
+
+
+def differential(cls: type) -> settings:
+    """The Hypothesis settings of a differential test of ``cls``."""
+    return settings(
+        max_examples=PROBE_EXAMPLES if cls in PROBE_TYPES else MODEL_EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 def batches(cls: type) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -61,7 +70,7 @@ def test_dotnet_writes_shopapi_reads_and_writes_the_same_bytes(
     characters written as references included (finding 1)."""
     xml_codec = XmlCodec(newline=newline)
 
-    @DIFFERENTIAL
+    @differential(cls)
     @given(batches(cls))
     def check(values: list[dict[str, Any]]) -> None:
         for neutral, written in zip(
@@ -92,7 +101,7 @@ def test_shopapi_writes_dotnet_reads_the_same_values(
     with an offset arrives as the same instant in the server's local time."""
     codec = JSON if fmt == "json" else XmlCodec()
 
-    @DIFFERENTIAL
+    @differential(cls)
     @given(
         st.lists(
             client_models(cls, "json" if fmt == "json" else "xml"),
@@ -123,7 +132,7 @@ def test_json_to_xml_and_back_as_dotnet_converts(
     """
     xml_codec = XmlCodec(newline=newline)
 
-    @DIFFERENTIAL
+    @differential(cls)
     @given(batches(cls))
     def check(values: list[dict[str, Any]]) -> None:
         written = tool.write(cls.__name__, values, newline=newline)
