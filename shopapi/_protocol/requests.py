@@ -15,7 +15,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlsplit
@@ -54,12 +54,14 @@ from ..codecs._base import normalize_media_type
 from .errorbody import parse_error_body
 
 __all__ = [
+    "Call",
     "Credentials",
     "Request",
     "Secret",
     "answer_type",
     "api_error",
     "basic_auth_header",
+    "build_call",
     "build_request",
     "check_answer",
     "check_id",
@@ -216,8 +218,9 @@ def check_page(page_number: object, page_size: object) -> tuple[int, int]:
 
 
 class _Plan(NamedTuple):
-    """What :func:`build_request` and :func:`check_answer` derive from one endpoint,
-    once: the template cut at its placeholders, and the key fields by wire name."""
+    """What :func:`build_request`, :func:`check_answer` and :func:`answer_type` derive
+    from one endpoint, once, when it is first used: the per-call work is then only what
+    depends on the call's own values."""
 
     pieces: tuple[str, ...]
     params: tuple[PathParam, ...]
@@ -231,12 +234,15 @@ class _Plan(NamedTuple):
     queried: bool
     #: The literal text after each placeholder (``pieces[1:]``).
     after: tuple[str, ...]
-    #: The answer's key fields, in template order, and whether they are exactly the
-    #: path parameters in order (then the path itself is what they must equal).
-    answer_get: Callable[[Any], Any] | None
-    answer_is_path: bool
-    #: ``str.format`` template of a path whose parameters are all ids, else ``None``.
-    int_template: str | None
+    #: ``str.format`` of the template when its parameters are all ids, else ``None``.
+    format_ids: Callable[..., str] | None
+    #: What :func:`read_answer` expects (see :func:`answer_type`).
+    expect: Any
+    #: Whether a request to it is idempotent without ``allow_duplicates``.
+    idempotent: bool
+    #: The answer check for one call's path values (see :func:`check_answer`), or
+    #: ``None`` when the endpoint has no key or no answer.
+    check_for: Callable[[Sequence[object]], Callable[[Any], None]] | None
 
 
 _PLANS: dict[int, tuple[Endpoint, _Plan]] = {}
@@ -264,27 +270,88 @@ def _plan(endpoint: Endpoint) -> _Plan:
         (key.field, index[key.param], endpoint.params[index[key.param]].label)
         for key in reversed(endpoint.keys)
     )
-    queried = endpoint.paging is not None or bool(endpoint.query)
-    ordered = sorted(endpoint.keys, key=lambda k: index[k.param])
-    fields = [key.field for key in ordered]
-    getter = attrgetter(*fields) if fields else None
-    is_path = len(fields) > 1 and [index[k.param] for k in ordered] == list(range(len(index)))
+    answer = endpoint.answer
     plan = _Plan(
         pieces,
         endpoint.params,
         tuple(body_keys),
         insert,
         answer_keys,
-        queried,
+        endpoint.paging is not None or bool(endpoint.query),
         pieces[1:],
-        getter,
-        is_path,
-        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces)
+        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces).format
         if all(p.type is int for p in endpoint.params)
         else None,
+        None if answer is None else list[answer] if endpoint.many else answer,  # type: ignore[valid-type]
+        endpoint.idempotent,
+        None if answer is None or not endpoint.keys else _answer_checks(endpoint, answer_keys),
     )
     _PLANS[id(endpoint)] = (endpoint, plan)
     return plan
+
+
+def _answer_checks(
+    endpoint: Endpoint, keys: tuple[tuple[str, int, str], ...]
+) -> Callable[[Sequence[object]], Callable[[Any], None]]:
+    """The key-field rule for answers of ``endpoint``, made once: a function from one
+    call's path values to the check of its answer (``keys`` as in ``_Plan.answer_keys``).
+    """
+    if endpoint.many:
+        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
+            ((field, at, label),) = keys
+            get = attrgetter(field)
+
+            def one_key(path: Sequence[object]) -> Callable[[Any], None]:
+                expected = path[at]
+
+                def check_one_key(page: Any) -> None:
+                    for item in page:
+                        if get(item) != expected:
+                            index, found = next(
+                                (i, get(x)) for i, x in enumerate(page) if get(x) != expected
+                            )
+                            raise ResponseMismatchError(
+                                f"asked for {label} {expected}, item [{index}] is in {label} "
+                                f"{found}"
+                            )
+
+                return check_one_key
+
+            return one_key
+
+        def every_key(path: Sequence[object]) -> Callable[[Any], None]:
+            def check_items(page: Any) -> None:
+                for index, item in enumerate(page):
+                    for field, at, label in keys:
+                        found = getattr(item, field)
+                        if found != path[at]:
+                            raise ResponseMismatchError(
+                                f"asked for {label} {path[at]}, item [{index}] is in {label} "
+                                f"{found}"
+                            )
+
+            return check_items
+
+        return every_key
+    phrase = _ROLE_PHRASE[endpoint.role]
+    # The answer's key fields and the path values they must equal, in the same order:
+    # one C-level getter each side (a single value, or a tuple of several).
+    ordered = sorted(keys, key=lambda k: k[1])
+    get_all = attrgetter(*(field for field, _, _ in ordered))
+    pick = itemgetter(*(at for _, at, _ in ordered))
+
+    def single(path: Sequence[object]) -> Callable[[Any], None]:
+        want = pick(path)
+
+        def check(value: Any) -> None:
+            if get_all(value) != want:
+                asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
+                named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
+                raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
+
+        return check
+
+    return single
 
 
 _PLACEHOLDER = re.compile(r"\{(\*?)([A-Za-z][A-Za-z0-9]*)\}")
@@ -319,13 +386,13 @@ def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
 
 def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str:
     params = plan.params
-    template = plan.int_template
-    if template is not None and len(path) == len(params):
+    format_ids = plan.format_ids
+    if format_ids is not None and len(path) == len(params):
         for value in path:  # the usual case: ids only, each a plain int in range
             if type(value) is not int or not 0 <= value <= INT32_MAX:
                 break
         else:
-            return template.format(*path)
+            return format_ids(*path)
     if len(path) != len(params):
         raise ConfigurationError(
             f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
@@ -438,7 +505,67 @@ def build_request(
             or parameter by its wire name.
         ConfigurationError: The call does not fit the endpoint (see the renderers).
     """
+    return _build(
+        endpoint,
+        _plan(endpoint),
+        base_url,
+        codec,
+        path,
+        query,
+        page_number,
+        page_size,
+        body,
+        allow_duplicates,
+    )
+
+
+class Call(NamedTuple):
+    """Everything the session needs to make one call: the request, and what
+    :func:`read_answer` is to be given for its answer."""
+
+    request: Request
+    #: :func:`answer_type` of the endpoint.
+    expect: Any
+    #: :func:`check_answer` of the endpoint and the path.
+    check: Callable[[Any], None] | None
+
+
+def build_call(
+    endpoint: Endpoint,
+    base_url: str,
+    codec: Codec,
+    path: Sequence[object],
+    body: object = None,
+    *,
+    allow_duplicates: bool = False,
+) -> Call:
+    """:func:`build_request`, :func:`answer_type` and :func:`check_answer` of one call
+    of an endpoint that takes no query, from one look-up of what the endpoint derives
+    (the client's path for every single-item call).
+
+    Raises:
+        ValidationError, ConfigurationError: As :func:`build_request`.
+    """
     plan = _plan(endpoint)
+    request = _build(
+        endpoint, plan, base_url, codec, path, None, None, None, body, allow_duplicates
+    )
+    check_for = plan.check_for
+    return Call(request, plan.expect, None if check_for is None else check_for(path))
+
+
+def _build(
+    endpoint: Endpoint,
+    plan: _Plan,
+    base_url: str,
+    codec: Codec,
+    path: Sequence[object],
+    query: Mapping[str, object] | None,
+    page_number: int | None,
+    page_size: int | None,
+    body: object,
+    allow_duplicates: bool,
+) -> Request:
     rendered = _render_path(endpoint, plan, path)
     if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
@@ -471,7 +598,7 @@ def build_request(
         base_url + rendered,
         codec_headers(codec),
         codec.encode(body),
-        idempotent=endpoint.idempotent or allow_duplicates,
+        plan.idempotent or allow_duplicates,
     )
 
 
@@ -561,19 +688,10 @@ def read_answer(
     return value
 
 
-_ANSWER_TYPES: dict[int, tuple[Endpoint, Any]] = {}
-
-
 def answer_type(endpoint: Endpoint) -> Any:
     """What :func:`read_answer` expects: the answer type, ``list[...]`` of it for a
     list, or ``None`` for an endpoint with no model answer (made once per endpoint)."""
-    cached = _ANSWER_TYPES.get(id(endpoint))
-    if cached is not None and cached[0] is endpoint:
-        return cached[1]
-    answer = endpoint.answer
-    expect = None if answer is None else list[answer] if endpoint.many else answer  # type: ignore[valid-type]
-    _ANSWER_TYPES[id(endpoint)] = (endpoint, expect)
-    return expect
+    return _plan(endpoint).expect
 
 
 def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], None] | None:
@@ -583,53 +701,5 @@ def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], 
     One rule for every endpoint: an answer about another shop, conversation ... is a
     :class:`~shopapi.ResponseMismatchError`. ``None`` when the endpoint has no key.
     """
-    if endpoint.answer is None or not endpoint.keys:
-        return None
-    plan = _plan(endpoint)
-    keys = plan.answer_keys
-    if endpoint.many:
-        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
-            ((field, at, label),) = keys
-            get = attrgetter(field)
-            expected = path[at]
-
-            def check_one_key(page: Any) -> None:
-                for item in page:
-                    if get(item) != expected:
-                        index, found = next(
-                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
-                        )
-                        raise ResponseMismatchError(
-                            f"asked for {label} {expected}, item [{index}] is in {label} {found}"
-                        )
-
-            return check_one_key
-
-        def check_items(page: Any) -> None:
-            for index, item in enumerate(page):
-                for field, at, label in keys:
-                    found = getattr(item, field)
-                    if found != path[at]:
-                        raise ResponseMismatchError(
-                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
-                        )
-
-        return check_items
-    phrase = _ROLE_PHRASE[endpoint.role]
-    get_all = plan.answer_get
-    assert get_all is not None
-    if plan.answer_is_path:  # the answer is the item the path names: compare it whole
-        want: Any = tuple(path)
-    else:
-        ordered = sorted(range(len(keys)), key=lambda k: keys[k][1])
-        want = tuple(path[keys[k][1]] for k in ordered)
-        if len(want) == 1:
-            want = want[0]
-
-    def check(value: Any) -> None:
-        if get_all(value) != want:
-            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
-            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
-            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
-
-    return check
+    check_for = _plan(endpoint).check_for
+    return None if check_for is None else check_for(path)

@@ -45,6 +45,7 @@ from .._protocol.requests import (
     Request,
     answer_type,
     api_error,
+    build_call,
     build_request,
     check_answer,
     check_page,
@@ -553,19 +554,16 @@ class _Calls:
         """Build the request now (raising ``ValidationError`` at once) and return the
         call: the bulk path awaits it directly, one coroutine fewer per item."""
         client = self._client
-        request = build_request(
+        request, expect, check = build_call(
             endpoint,
             client._base_url,
             client._codec,
-            path=path,
-            body=body,
+            path,
+            body,
             allow_duplicates=allow_duplicates,
         )
         call: Coroutine[Any, Any, Any] = client._call(
-            request,
-            expect=answer_type(endpoint),
-            check=check_answer(endpoint, path),
-            limiter=limiter,
+            request, expect=expect, check=check, limiter=limiter
         )
         return call
 
