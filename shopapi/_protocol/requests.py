@@ -46,6 +46,7 @@ from .._resources.spec import (
     QueryParam,
     Role,
 )
+from .._wire.codegen import compile_function
 from .._wire.fields import wire_fields
 from .._wire.timestamps import Timestamp, format_timestamp
 from .._wire.validation import INT32_MAX, INT32_MIN, field_errors, is_valid
@@ -54,7 +55,6 @@ from ..codecs._base import normalize_media_type
 from .errorbody import parse_error_body
 
 __all__ = [
-    "Call",
     "Credentials",
     "Request",
     "Secret",
@@ -222,8 +222,8 @@ class _Plan(NamedTuple):
     from one endpoint, once, when it is first used: the per-call work is then only what
     depends on the call's own values."""
 
-    pieces: tuple[str, ...]
-    params: tuple[PathParam, ...]
+    #: The path for one call's path values (see :func:`render_path`).
+    render: Callable[[Sequence[object]], str]
     #: (field, index of its path parameter, wire name, label), in the body's field order.
     body_keys: tuple[tuple[str, int, str, str], ...]
     #: (field, wire name, what a new one is called) for an insert.
@@ -232,10 +232,6 @@ class _Plan(NamedTuple):
     answer_keys: tuple[tuple[str, int, str], ...]
     #: Whether it has a query at all (filters or paging).
     queried: bool
-    #: The literal text after each placeholder (``pieces[1:]``).
-    after: tuple[str, ...]
-    #: ``str.format`` of the template when its parameters are all ids, else ``None``.
-    format_ids: Callable[..., str] | None
     #: What :func:`read_answer` expects (see :func:`answer_type`).
     expect: Any
     #: Whether a request to it is idempotent without ``allow_duplicates``.
@@ -253,7 +249,6 @@ def _plan(endpoint: Endpoint) -> _Plan:
     cached = _PLANS.get(id(endpoint))
     if cached is not None and cached[0] is endpoint:
         return cached[1]
-    pieces = tuple(_PLACEHOLDER.split(endpoint.path)[::3])
     index = {p.name: i for i, p in enumerate(endpoint.params)}
     body_keys: list[tuple[str, int, str, str]] = []
     insert = None
@@ -272,16 +267,11 @@ def _plan(endpoint: Endpoint) -> _Plan:
     )
     answer = endpoint.answer
     plan = _Plan(
-        pieces,
-        endpoint.params,
+        _path_renderer(endpoint),
         tuple(body_keys),
         insert,
         answer_keys,
         endpoint.paging is not None or bool(endpoint.query),
-        pieces[1:],
-        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces).format
-        if all(p.type is int for p in endpoint.params)
-        else None,
         None if answer is None else list[answer] if endpoint.many else answer,  # type: ignore[valid-type]
         endpoint.idempotent,
         None if answer is None or not endpoint.keys else _answer_checks(endpoint, answer_keys),
@@ -381,33 +371,55 @@ def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
         ValidationError: A value is not of its parameter's type (naming its wire name).
         ConfigurationError: Not one value per parameter.
     """
-    return _render_path(endpoint, _plan(endpoint), path)
+    return _plan(endpoint).render(path)
 
 
-def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str:
-    params = plan.params
-    format_ids = plan.format_ids
-    if format_ids is not None and len(path) == len(params):
-        for value in path:  # the usual case: ids only, each a plain int in range
-            if type(value) is not int or not 0 <= value <= INT32_MAX:
-                break
-        else:
-            return format_ids(*path)
-    if len(path) != len(params):
-        raise ConfigurationError(
-            f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
-            f"got {len(path)}"
-        )
-    pieces = plan.pieces
-    out = pieces[0]
-    for param, value, piece in zip(params, path, plan.after, strict=True):
-        if param.type is int:
-            if type(value) is not int or not 0 <= value <= INT32_MAX:
-                value = check_id(param.wire, value)
-            out = f"{out}{value}{piece}"
-        else:
-            out = f"{out}{_code(param, value)}{piece}"
-    return out
+def _path_renderer(endpoint: Endpoint) -> Callable[[Sequence[object]], str]:
+    """The endpoint's path renderer, made once.
+
+    Any value of any parameter goes through the careful loop (ids checked, codes
+    encoded, one value per parameter). A template of ids only also gets a compiled
+    function for the usual call, every value a plain int in range, which checks them
+    inline and fills one f-string (what the hand-written ``conversation_path`` did);
+    anything else it hands to the loop.
+    """
+    params = endpoint.params
+    pieces = tuple(_PLACEHOLDER.split(endpoint.path)[::3])
+    after = pieces[1:]
+
+    def render_any(path: Sequence[object]) -> str:
+        if len(path) != len(params):
+            raise ConfigurationError(
+                f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
+                f"got {len(path)}"
+            )
+        out = pieces[0]
+        for param, value, piece in zip(params, path, after, strict=True):
+            if param.type is int:
+                if type(value) is not int or not 0 <= value <= INT32_MAX:
+                    value = check_id(param.wire, value)
+                out = f"{out}{value}{piece}"
+            else:
+                out = f"{out}{_code(param, value)}{piece}"
+        return out
+
+    if not all(p.type is int for p in params):
+        return render_any
+    names = [f"v{i}" for i in range(len(params))]
+    literal = pieces[0].replace("{", "{{").replace("}", "}}")
+    for name, piece in zip(names, after, strict=True):
+        literal += "{" + name + "}" + piece.replace("{", "{{").replace("}", "}}")
+    lines = ["def render_path(path):", f"    if len(path) == {len(names)}:"]
+    if names:
+        lines.append(f"        {', '.join(names)}, = path")
+        ok = " and ".join(f"type({n}) is _int and 0 <= {n} <= {INT32_MAX}" for n in names)
+        lines.append(f"        if {ok}:")
+        lines.append(f"            return f{literal!r}")
+    else:
+        lines.append(f"        return {literal!r}")
+    lines.append("    return _render_any(path)")
+    source = "\n".join(lines) + "\n"
+    return compile_function("render_path", source, {"_int": int, "_render_any": render_any})
 
 
 def _query_value(param: QueryParam, value: object) -> str:
@@ -519,17 +531,6 @@ def build_request(
     )
 
 
-class Call(NamedTuple):
-    """Everything the session needs to make one call: the request, and what
-    :func:`read_answer` is to be given for its answer."""
-
-    request: Request
-    #: :func:`answer_type` of the endpoint.
-    expect: Any
-    #: :func:`check_answer` of the endpoint and the path.
-    check: Callable[[Any], None] | None
-
-
 def build_call(
     endpoint: Endpoint,
     base_url: str,
@@ -538,10 +539,11 @@ def build_call(
     body: object = None,
     *,
     allow_duplicates: bool = False,
-) -> Call:
+) -> tuple[Request, Any, Callable[[Any], None] | None]:
     """:func:`build_request`, :func:`answer_type` and :func:`check_answer` of one call
     of an endpoint that takes no query, from one look-up of what the endpoint derives
-    (the client's path for every single-item call).
+    (the client's path for every single-item call): the request, what
+    :func:`read_answer` expects, and the answer's check.
 
     Raises:
         ValidationError, ConfigurationError: As :func:`build_request`.
@@ -551,7 +553,7 @@ def build_call(
         endpoint, plan, base_url, codec, path, None, None, None, body, allow_duplicates
     )
     check_for = plan.check_for
-    return Call(request, plan.expect, None if check_for is None else check_for(path))
+    return request, plan.expect, None if check_for is None else check_for(path)
 
 
 def _build(
@@ -566,7 +568,7 @@ def _build(
     body: object,
     allow_duplicates: bool,
 ) -> Request:
-    rendered = _render_path(endpoint, plan, path)
+    rendered = plan.render(path)
     if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
         if query_string:

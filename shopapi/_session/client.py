@@ -17,7 +17,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Coroutine,
-    Generator,
     Iterable,
     Mapping,
     Sequence,
@@ -465,8 +464,11 @@ class _Slots:
 
     def __aenter__(self) -> Awaitable[object]:
         gate = self._gate
-        if self._limiter is None and (gate is None or not gate.locked()):
+        if self._limiter is None and (
+            gate is None or self._call.deadline is None or not gate.locked()
+        ):
             # Nothing to give back if this is cancelled: no slot is held before it ends.
+            # Without a deadline, a wait for the pool slot has nothing to be bounded by.
             return _DONE if gate is None else gate.acquire()
         return self._wait()
 
@@ -510,13 +512,15 @@ class _Slots:
         return _DONE
 
 
-class _Done:
-    """An awaitable that is already done: awaiting it returns ``None`` at once."""
+class _Done(tuple[()]):
+    """An awaitable that is already done: awaiting it returns ``None`` at once.
+
+    Its ``__await__`` is the empty tuple's C iterator, which is exhausted from the
+    start: no generator is made and no Python frame runs on each ``__aexit__``.
+    """
 
     __slots__ = ()
-
-    def __await__(self) -> Generator[None, None, None]:
-        yield from ()
+    __await__ = tuple.__iter__
 
 
 _DONE = _Done()
