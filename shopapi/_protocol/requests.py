@@ -517,68 +517,52 @@ def build_request(
             or parameter by its wire name.
         ConfigurationError: The call does not fit the endpoint (see the renderers).
     """
-    return _build(
+    return build_call(
         endpoint,
-        _plan(endpoint),
         base_url,
         codec,
         path,
-        query,
-        page_number,
-        page_size,
         body,
-        allow_duplicates,
-    )
+        query=query,
+        page_number=page_number,
+        page_size=page_size,
+        allow_duplicates=allow_duplicates,
+    )[0]
 
 
 def build_call(
     endpoint: Endpoint,
     base_url: str,
     codec: Codec,
-    path: Sequence[object],
+    path: Sequence[object] = (),
     body: object = None,
     *,
+    query: Mapping[str, object] | None = None,
+    page_number: int | None = None,
+    page_size: int | None = None,
     allow_duplicates: bool = False,
 ) -> tuple[Request, Any, Callable[[Any], None] | None]:
-    """:func:`build_request`, :func:`answer_type` and :func:`check_answer` of one call
-    of an endpoint that takes no query, from one look-up of what the endpoint derives
-    (the client's path for every single-item call): the request, what
-    :func:`read_answer` expects, and the answer's check.
+    """:func:`build_request`, with :func:`answer_type` and :func:`check_answer` of the
+    same call, from one look-up of what the endpoint derives: the request, what
+    :func:`read_answer` expects, and the answer's check (what the session needs).
 
     Raises:
         ValidationError, ConfigurationError: As :func:`build_request`.
     """
     plan = _plan(endpoint)
-    request = _build(
-        endpoint, plan, base_url, codec, path, None, None, None, body, allow_duplicates
-    )
-    check_for = plan.check_for
-    return request, plan.expect, None if check_for is None else check_for(path)
-
-
-def _build(
-    endpoint: Endpoint,
-    plan: _Plan,
-    base_url: str,
-    codec: Codec,
-    path: Sequence[object],
-    query: Mapping[str, object] | None,
-    page_number: int | None,
-    page_size: int | None,
-    body: object,
-    allow_duplicates: bool,
-) -> Request:
     rendered = plan.render(path)
     if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
         if query_string:
             rendered = f"{rendered}?{query_string}"
     model = endpoint.body
+    check_for = plan.check_for
+    check = None if check_for is None else check_for(path)
     if model is None:
         if body is not None:
             raise ConfigurationError(f"{endpoint.method} {endpoint.path} takes no body")
         headers = codec_headers(codec, body=False)
-        return Request(endpoint.method, rendered, base_url + rendered, headers)
+        return Request(endpoint.method, rendered, base_url + rendered, headers), plan.expect, check
     if not isinstance(body, model):
         found = type(body).__name__
         raise ValidationError([FieldError("<body>", f"expected {model.__name__}, got {found}")])
@@ -594,7 +578,7 @@ def _build(
             errors.append(FieldError(wire, f"is {value!r} but the URL names {label} {path[at]}"))
     if errors:
         raise ValidationError(errors, type_name=model.__name__)
-    return Request(
+    request = Request(
         endpoint.method,
         rendered,
         base_url + rendered,
@@ -602,6 +586,7 @@ def _build(
         codec.encode(body),
         plan.idempotent or allow_duplicates,
     )
+    return request, plan.expect, check
 
 
 _STATUS_ERRORS: dict[int, type[ApiError]] = {

@@ -42,11 +42,8 @@ from .._protocol.limits import PauseGate, TokenBucket
 from .._protocol.requests import (
     Credentials,
     Request,
-    answer_type,
     api_error,
     build_call,
-    build_request,
-    check_answer,
     check_page,
     normalize_base_url,
     read_answer,
@@ -581,18 +578,16 @@ class _Calls:
         page_size: int | None = None,
     ) -> builtins.list[Any]:
         client = self._client
-        request = build_request(
+        request, expect, check = build_call(
             endpoint,
             client._base_url,
             client._codec,
-            path=path,
+            path,
             query=query,
             page_number=page_number,
             page_size=page_size,
         )
-        page: builtins.list[Any] = await client._call(
-            request, expect=answer_type(endpoint), check=check_answer(endpoint, path)
-        )
+        page: builtins.list[Any] = await client._call(request, expect=expect, check=check)
         return page
 
     async def items(
