@@ -17,13 +17,14 @@ from collections.abc import (
     Awaitable,
     Callable,
     Coroutine,
+    Generator,
     Iterable,
     Mapping,
     Sequence,
 )
 from operator import attrgetter
 from types import MappingProxyType, TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import aiohttp
 import attrs
@@ -517,7 +518,12 @@ class _Done(tuple[()]):
     """
 
     __slots__ = ()
-    __await__ = tuple.__iter__
+    if TYPE_CHECKING:
+
+        def __await__(self) -> Generator[None, None, None]: ...
+
+    else:
+        __await__ = tuple.__iter__
 
 
 _DONE = _Done()
