@@ -15,6 +15,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -236,9 +237,9 @@ class _Plan(NamedTuple):
     expect: Any
     #: Whether a request to it is idempotent without ``allow_duplicates``.
     idempotent: bool
-    #: The answer check for one call's path values (see :func:`check_answer`), or
-    #: ``None`` when the endpoint has no key or no answer.
-    check_for: Callable[[Sequence[object]], Callable[[Any], None]] | None
+    #: The key-field check of an answer against a call's path values (see
+    #: :func:`check_answer`), or ``None`` when the endpoint has no key or no answer.
+    check: Callable[[Sequence[object], Any], None] | None
 
 
 _PLANS: dict[int, tuple[Endpoint, _Plan]] = {}
@@ -282,47 +283,39 @@ def _plan(endpoint: Endpoint) -> _Plan:
 
 def _answer_checks(
     endpoint: Endpoint, keys: tuple[tuple[str, int, str], ...]
-) -> Callable[[Sequence[object]], Callable[[Any], None]]:
-    """The key-field rule for answers of ``endpoint``, made once: a function from one
-    call's path values to the check of its answer (``keys`` as in ``_Plan.answer_keys``).
+) -> Callable[[Sequence[object], Any], None]:
+    """The key-field rule for answers of ``endpoint``, made once: a check of an answer
+    against one call's path values (``keys`` as in ``_Plan.answer_keys``). A call's own
+    check is it with the path bound (:func:`functools.partial`, no frame to make it).
     """
     if endpoint.many:
         if len(keys) == 1:  # the usual list: one key, one C-level getter per item
             ((field, at, label),) = keys
             get = attrgetter(field)
 
-            def one_key(path: Sequence[object]) -> Callable[[Any], None]:
+            def check_one_key(path: Sequence[object], page: Any) -> None:
                 expected = path[at]
+                for item in page:
+                    if get(item) != expected:
+                        index, found = next(
+                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
+                        )
+                        raise ResponseMismatchError(
+                            f"asked for {label} {expected}, item [{index}] is in {label} {found}"
+                        )
 
-                def check_one_key(page: Any) -> None:
-                    for item in page:
-                        if get(item) != expected:
-                            index, found = next(
-                                (i, get(x)) for i, x in enumerate(page) if get(x) != expected
-                            )
-                            raise ResponseMismatchError(
-                                f"asked for {label} {expected}, item [{index}] is in {label} "
-                                f"{found}"
-                            )
+            return check_one_key
 
-                return check_one_key
+        def check_items(path: Sequence[object], page: Any) -> None:
+            for index, item in enumerate(page):
+                for field, at, label in keys:
+                    found = getattr(item, field)
+                    if found != path[at]:
+                        raise ResponseMismatchError(
+                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
+                        )
 
-            return one_key
-
-        def every_key(path: Sequence[object]) -> Callable[[Any], None]:
-            def check_items(page: Any) -> None:
-                for index, item in enumerate(page):
-                    for field, at, label in keys:
-                        found = getattr(item, field)
-                        if found != path[at]:
-                            raise ResponseMismatchError(
-                                f"asked for {label} {path[at]}, item [{index}] is in {label} "
-                                f"{found}"
-                            )
-
-            return check_items
-
-        return every_key
+        return check_items
     phrase = _ROLE_PHRASE[endpoint.role]
     # The answer's key fields and the path values they must equal, in the same order:
     # one C-level getter each side (a single value, or a tuple of several).
@@ -330,18 +323,13 @@ def _answer_checks(
     get_all = attrgetter(*(field for field, _, _ in ordered))
     pick = itemgetter(*(at for _, at, _ in ordered))
 
-    def single(path: Sequence[object]) -> Callable[[Any], None]:
-        want = pick(path)
+    def check(path: Sequence[object], value: Any) -> None:
+        if get_all(value) != pick(path):
+            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
+            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
+            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
 
-        def check(value: Any) -> None:
-            if get_all(value) != want:
-                asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
-                named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
-                raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
-
-        return check
-
-    return single
+    return check
 
 
 _PLACEHOLDER = re.compile(r"\{(\*?)([A-Za-z][A-Za-z0-9]*)\}")
@@ -549,15 +537,15 @@ def build_call(
     Raises:
         ValidationError, ConfigurationError: As :func:`build_request`.
     """
-    plan = _plan(endpoint)
+    cached = _PLANS.get(id(endpoint))  # _plan's look-up, inline: this is every call
+    plan = cached[1] if cached is not None and cached[0] is endpoint else _plan(endpoint)
     rendered = plan.render(path)
     if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
         if query_string:
             rendered = f"{rendered}?{query_string}"
     model = endpoint.body
-    check_for = plan.check_for
-    check = None if check_for is None else check_for(path)
+    check = None if plan.check is None else partial(plan.check, path)
     if model is None:
         if body is not None:
             raise ConfigurationError(f"{endpoint.method} {endpoint.path} takes no body")
@@ -688,5 +676,5 @@ def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], 
     One rule for every endpoint: an answer about another shop, conversation ... is a
     :class:`~shopapi.ResponseMismatchError`. ``None`` when the endpoint has no key.
     """
-    check_for = _plan(endpoint).check_for
-    return None if check_for is None else check_for(path)
+    check = _plan(endpoint).check
+    return None if check is None else partial(check, path)
