@@ -1,6 +1,6 @@
 """Sessions: tests, lint, typecheck, docs, bench, the long reliability campaigns (fuzz,
 soak, crash, fault_matrix; see RELIABILITY.md), and the conformance suite against the real
-.NET stack (conformance; see the README)."""
+.NET stack (conformance; see docs/guides/conformance.md)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def crash(session: nox.Session) -> None:
 @nox.session
 def conformance(session: nox.Session) -> None:
     """The differential suite against Json.NET, XmlSerializer and a real Web API server
-    (needs Mono and the Debian packages the README lists; fails, never skips, without)."""
+    (needs Mono and the Debian packages docs/guides/conformance.md lists; fails, never
+    skips, without)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", "-m", "conformance", "-p", "no:cacheprovider", *session.posargs)
 

@@ -32,7 +32,9 @@ namespace ShopCtrl.Conformance
 
         public static Type ModelType(string name)
         {
-            Type t = typeof(MessageConversation).Assembly.GetType("ShopCtrl.Models." + name);
+            // "Extended.X": the class with members the Python model lacks (codegen.py).
+            string full = name.StartsWith("Extended.") ? "ShopCtrl." + name : "ShopCtrl.Models." + name;
+            Type t = typeof(MessageConversation).Assembly.GetType(full);
             if (t == null) throw new ArgumentException("unknown type " + name);
             return t;
         }
@@ -70,8 +72,13 @@ namespace ShopCtrl.Conformance
                 foreach (JToken item in (JArray)token) list.Add(Value(member, item));
                 return list;
             }
-            if (u.IsClass && u.Namespace == "ShopCtrl.Models") return Build(u, (JObject)token);
+            if (u.IsClass && IsModel(u)) return Build(u, (JObject)token);
             throw new ArgumentException("no neutral form for " + t);
+        }
+
+        static bool IsModel(Type t)
+        {
+            return t.Namespace == "ShopCtrl.Models" || t.Namespace == "ShopCtrl.Extended";
         }
 
         public static JObject Dump(object obj)
@@ -104,7 +111,7 @@ namespace ShopCtrl.Conformance
                 foreach (object item in (IList)v) a.Add(Token(item));
                 return a;
             }
-            if (v.GetType().Namespace == "ShopCtrl.Models" && v.GetType().IsClass) return Dump(v);
+            if (v.GetType().IsClass && IsModel(v.GetType())) return Dump(v);
             if (v.GetType().IsEnum)
             {
                 JObject o = new JObject();

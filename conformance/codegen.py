@@ -29,19 +29,40 @@ from .probes import PROBE_TYPES
 __all__ = [
     "CONFORMANCE_TYPES",
     "CSHARP_TYPES",
+    "EXTENDED_NAMESPACE",
+    "EXTRA_MEMBERS",
     "MODEL_TYPES",
     "SERVER_ENUM_MEMBERS",
     "csharp_class_name",
     "csharp_type",
     "enum_types",
     "generate",
+    "generate_extended",
     "model_chain",
 ]
 
+
 #: Every model the client sends or receives: the body and answer types of every resource's
 #: endpoints.
+def _with_nested(models: Iterable[type]) -> set[type]:
+    """The models and every public model their fields nest (``ShippingLabel`` in a
+    ``Parcel``), so that a nested type is round-tripped on its own too."""
+    out: set[type] = set()
+    todo = list(models)
+    while todo:
+        cls = todo.pop()
+        if cls in out:
+            continue
+        out.add(cls)
+        for f in json_order(cls):
+            nested = KINDS[f.kind].nests(f)
+            if nested is not None and not nested.__name__.startswith("_"):
+                todo.append(nested)
+    return out
+
+
 MODEL_TYPES: Final[tuple[type, ...]] = tuple(
-    sorted({m for r in RESOURCES for m in r.models()}, key=lambda m: m.__name__)
+    sorted(_with_nested(m for r in RESOURCES for m in r.models()), key=lambda m: m.__name__)
 )
 
 #: Every model the conformance suite checks: the resources' and the probes'.
@@ -52,6 +73,7 @@ CONFORMANCE_TYPES: Final[tuple[type, ...]] = MODEL_TYPES + PROBE_TYPES
 CSHARP_TYPES: Final[Mapping[Kind, tuple[str | None, str | None]]] = {
     Kind.STR: ("string", "string"),  # a .NET string is always nullable
     Kind.INT: ("int", "int?"),
+    Kind.CODED: ("int", "int?"),  # a .NET int whose values the pages name
     Kind.BOOL: ("bool", "bool?"),
     Kind.TIMESTAMP: ("DateTime", "DateTime?"),
     Kind.DECIMAL: ("decimal", "decimal?"),
@@ -96,11 +118,12 @@ def model_chain(types: Iterable[type] = MODEL_TYPES) -> list[type]:
 
 
 def enum_types(types: Iterable[type] = MODEL_TYPES) -> list[type[enum.IntEnum]]:
-    """The enums the models' fields use, in first-use order."""
+    """The .NET enums the models' fields use, in first-use order (a coded integer's
+    IntEnum is no .NET enum: its property is an ``int``)."""
     out: list[type[enum.IntEnum]] = []
     for cls in model_chain(types):
         for f in json_order(cls):
-            if f.enum is not None and f.enum not in out:
+            if f.kind is Kind.ENUM and f.enum is not None and f.enum not in out:
                 out.append(f.enum)
     return out
 
@@ -187,5 +210,93 @@ def generate(types: Iterable[type] = MODEL_TYPES, namespace: str = "ShopCtrl.Mod
     return "\n".join(out) + "\n"
 
 
+#: The namespace of the extended classes (``Neutral.ModelType("Extended.X")``).
+EXTENDED_NAMESPACE: Final = "ShopCtrl.Extended"
+
+#: The members an extended class adds, as (C# type, name suffix, initial value): one of
+#: every kind a newer API could add, with values that exercise each format's writing.
+EXTRA_MEMBERS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("string", "Text", '"extra \\u00e9 <&> \\"q\\""'),
+    ("int", "Count", "-42"),
+    ("int?", "Missing", "null"),
+    ("decimal", "Amount", "12.50m"),
+    ("AddedThing", "Thing", 'new AddedThing { A = "a", B = 1.10m, C = new List<int> { 1, 2 } }'),
+    (
+        "List<AddedThing>",
+        "Things",
+        'new List<AddedThing> { new AddedThing { B = 0.0m }, new AddedThing { A = "" } }',
+    ),
+    ("List<int>", "Numbers", "new List<int>()"),
+)
+
+_ADDED_THING = """    public class AddedThing
+    {
+        public string A { get; set; }
+        public decimal B { get; set; }
+        public List<int> C { get; set; }
+    }
+"""
+
+
+def _extra_cuts(own: int) -> dict[int, tuple[tuple[str, str, str], ...]]:
+    """Where :data:`EXTRA_MEMBERS` go among ``own`` members: before the member at each
+    key (``own``: after the last), two before the first, three in the middle, the rest
+    after the last. With fewer than two members the places coincide and share a key, so
+    every extra member is placed once whatever the count (a class with one member, like
+    ``ShopGroup``, lost the first two when the middle's key overwrote the start's)."""
+    cuts: dict[int, tuple[tuple[str, str, str], ...]] = {}
+    for at, members in ((0, EXTRA_MEMBERS[:2]), (own // 2, EXTRA_MEMBERS[2:5])):
+        cuts[at] = cuts.get(at, ()) + members
+    cuts[own] = cuts.get(own, ()) + EXTRA_MEMBERS[5:]
+    return cuts
+
+
+def _extended_class(cls: type) -> list[str]:
+    """``cls`` with :data:`EXTRA_MEMBERS` interleaved: some before its own members, some
+    in the middle, the rest after, each named after the class (C# hides a base's member
+    of the same name)."""
+    name = csharp_class_name(cls)
+    own = _own_fields(cls)
+    cuts = _extra_cuts(len(own))
+    body: list[str] = []
+    inits: list[str] = []
+    for i in range(len(own) + 1):
+        for cs_type, suffix, value in cuts.get(i, ()):
+            body.append(f"        public {cs_type} Added{name}{suffix} {{ get; set; }}")
+            inits.append(f"            Added{name}{suffix} = {value};")
+        if i < len(own):
+            body.extend(_property(own[i]))
+    bases = [b for b in cls.__bases__ if attrs.has(b)]
+    extends = f" : {csharp_class_name(bases[0])}" if bases else ""
+    return [
+        f"    public class {name}{extends}",
+        "    {",
+        f"        public {name}()",
+        "        {",
+        *inits,
+        "        }",
+        *body,
+        "    }",
+        "",
+    ]
+
+
+def generate_extended(types: Iterable[type] = MODEL_TYPES, models: str = "ShopCtrl.Models") -> str:
+    """The C# source of every class of ``types`` with members the Python models lack.
+
+    Each has its namesake's members plus :data:`EXTRA_MEMBERS`, set by its constructor,
+    in :data:`EXTENDED_NAMESPACE`: the same class names, so that XmlSerializer's element
+    names are the same, and a newer server's type, so that the conformance suite can check
+    that a Python model without those members keeps them. Appended to :func:`generate`'s
+    source (it uses that source's enums).
+    """
+    out = [f"namespace {EXTENDED_NAMESPACE}", "{", f"    using {models};", ""]
+    out.append(_ADDED_THING)
+    for cls in model_chain(types):
+        out.extend(_extended_class(cls))
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    print(generate(CONFORMANCE_TYPES), end="")
+    print(generate(CONFORMANCE_TYPES) + generate_extended(CONFORMANCE_TYPES), end="")

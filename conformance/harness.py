@@ -122,7 +122,8 @@ def build(root: Path = BUILD_ROOT) -> Built:
     mcs = _require("mcs")
     _require("mono")
     newtonsoft = _newtonsoft()
-    models = codegen.generate(codegen.CONFORMANCE_TYPES)
+    types = codegen.CONFORMANCE_TYPES
+    models = codegen.generate(types) + codegen.generate_extended(types)
     digest = hashlib.sha256(models.encode())
     for name in sorted({*_TOOL_SOURCES, *_SERVER_SOURCES}):
         digest.update(name.encode() + b"\0" + (HERE / name).read_bytes())

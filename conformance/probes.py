@@ -19,14 +19,17 @@ import attrs
 
 from shopapi._wire.fields import (
     boolean,
+    coded_field,
     decimal_field,
     enum_field,
     integer,
+    keep_unknown,
     list_field,
     model_field,
     string,
     timestamp,
 )
+from shopapi._wire.unknown import Unknown
 
 __all__ = [
     "PROBE_TYPES",
@@ -35,6 +38,7 @@ __all__ = [
     "ProbeOrder",
     "ProbeOrderChanges",
     "ProbeOrderRow",
+    "ProbeStatus",
 ]
 
 
@@ -45,6 +49,14 @@ class ProbeColor(enum.IntEnum):
     Green = 1
 
 
+class ProbeStatus(enum.IntEnum):
+    """A coded integer of the probes (an ``int`` property, as ``ShipmentStatusId`` is):
+    the server sends values beyond these too, as any int32."""
+
+    Open = 1
+    Shipped = 2
+
+
 @attrs.frozen(kw_only=True)
 class ProbeAddress:
     """A nested model, as ``ContactInfo`` is inside ``Customer``."""
@@ -52,6 +64,7 @@ class ProbeAddress:
     city: str | None = string("City", 10)
     zip_code: int | None = integer("ZipCode")
     credit_limit: Decimal | None = decimal_field("CreditLimit")
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -62,11 +75,14 @@ class ProbeOrderRow:
     quantity: Decimal | None = decimal_field("Quantity", nullable=False)
     text: str | None = string("Text", 20)
     delivery_address: ProbeAddress | None = model_field("DeliveryAddress", ProbeAddress)
+    kind: ProbeStatus | int | None = coded_field("Kind", ProbeStatus, nullable=False)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
 class ProbeOrder:
-    """Every kind once: the scalars, a decimal, a nested model, and lists of each."""
+    """Every kind once: the scalars, a decimal, a coded integer, a nested model, and
+    lists of each."""
 
     id: int = integer("Id", nullable=False, required=True)
     exchange_rate: Decimal | None = decimal_field("ExchangeRate", nullable=False)
@@ -83,6 +99,8 @@ class ProbeOrder:
     prices: tuple[Decimal, ...] | None = list_field("Prices", "decimal")
     flags: tuple[bool, ...] | None = list_field("Flags", "boolean")
     dates: tuple[datetime, ...] | None = list_field("Dates", "date")
+    status: ProbeStatus | int | None = coded_field("Status", ProbeStatus)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)

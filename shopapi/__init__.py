@@ -28,6 +28,17 @@ from ._exceptions import (
     ValidationError,
 )
 from ._protocol.retry import RetryPolicy
+from ._resources.coded_values import (
+    DeliveryStatus,
+    ProductContentType,
+    ProductResourceType,
+    ProductType,
+    ShipmentStatus,
+)
+from ._resources.customers import (
+    Customer,
+    CustomerChanges,
+)
 from ._resources.message_conversations import (
     MessageBasicInfo,
     MessageChanges,
@@ -35,9 +46,38 @@ from ._resources.message_conversations import (
     MessageConversationBasicInfo,
     MessageConversationChanges,
 )
+from ._resources.orders import (
+    Order,
+    OrderBasicInfo,
+    OrderChanges,
+    OrderStatusDefinition,
+    Parcel,
+    ParcelBasicInfo,
+    ParcelChanges,
+    ShipmentBasicInfo,
+    ShippingLabel,
+)
+from ._resources.products import (
+    File,
+    Product,
+    ProductBasicInfo,
+    ProductGroup,
+    ProductGroupChanges,
+    ProductListItem,
+    ProductResource,
+    ShopProduct,
+)
 from ._resources.shop_groups import ProductGroupBasicInfo, ShopGroup, ShopGroupChanges
+from ._resources.shops import (
+    PaymentTerm,
+    ShopChanges,
+    ShopOwnerChanges,
+    ShopStatusInfo,
+)
+from ._resources.tickets import TicketChanges
 from ._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
 from ._wire.timestamps import Timestamp
+from ._wire.unknown import Unknown, UnknownMember, drop_unknown
 from ._wire.validation import validate
 from .codecs import Codec, CodecRegistry, JsonCodec, XmlCodec
 
@@ -80,8 +120,12 @@ __all__ = [
     "CodecRegistry",
     "ConfigurationError",
     "ConnectError",
+    "Customer",
+    "CustomerChanges",
     "DecodeError",
+    "DeliveryStatus",
     "FieldError",
+    "File",
     "JsonCodec",
     "Limits",
     "MessageBasicInfo",
@@ -92,23 +136,51 @@ __all__ = [
     "MessageSenderTypeEnum",
     "MessageTypeEnum",
     "NotFoundError",
+    "Order",
+    "OrderBasicInfo",
+    "OrderChanges",
+    "OrderStatusDefinition",
+    "Parcel",
+    "ParcelBasicInfo",
+    "ParcelChanges",
+    "PaymentTerm",
     "PermissionDeniedError",
     "PlatformKindEnum",
+    "Product",
+    "ProductBasicInfo",
+    "ProductContentType",
+    "ProductGroup",
     "ProductGroupBasicInfo",
+    "ProductGroupChanges",
+    "ProductListItem",
+    "ProductResource",
+    "ProductResourceType",
+    "ProductType",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseMismatchError",
     "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
+    "ShipmentBasicInfo",
+    "ShipmentStatus",
+    "ShippingLabel",
     "ShopApiClient",
     "ShopApiError",
+    "ShopChanges",
     "ShopGroup",
     "ShopGroupChanges",
+    "ShopOwnerChanges",
+    "ShopProduct",
+    "ShopStatusInfo",
+    "TicketChanges",
     "Timestamp",
     "TransportError",
+    "Unknown",
+    "UnknownMember",
     "UpdateResult",
     "ValidationError",
     "XmlCodec",
+    "drop_unknown",
     "validate",
 ]

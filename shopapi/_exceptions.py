@@ -1,6 +1,4 @@
-"""Every error shopapi raises.
-
-The tree::
+"""Every error shopapi raises, in one tree::
 
     ShopApiError                    root: catch this to catch everything from shopapi
     ├── ConfigurationError          a bad option or argument (also a ValueError)

@@ -610,7 +610,8 @@ _BLOCK_TAGS = frozenset({"h1", "h2", "h3", "h4", "p", "pre", "td", "th", "li", "
 def html_to_text(html: str) -> str:
     """A Help Page's HTML as the one-paragraph-per-block text :func:`parse_page` reads.
 
-    A table header row becomes ``NameDescriptionTypeAdditional information``, each cell's
+    A table header row becomes one line with its cells run together, as a browser's "save
+    as text" writes it (``NameDescriptionTypeAdditional information``); each cell's
     paragraphs become paragraphs, and a ``<pre>`` sample keeps its lines. Parsing is
     lxml's HTML parser without network access or entity expansion beyond HTML's own.
     """

@@ -146,6 +146,12 @@ def enum_values(
     return st.one_of(members, unknown)
 
 
+def coded_values(enum_cls: type[enum.IntEnum]) -> st.SearchStrategy[Any]:
+    """A coded integer's member, or an int32 it does not name (kept as the plain int,
+    in both formats: both carry the integer)."""
+    return st.one_of(st.sampled_from(list(enum_cls)), unknown_enum_ints(enum_cls))
+
+
 def decimals() -> st.SearchStrategy[Decimal]:
     """Decimals .NET's decimal holds: any scale to 28, coefficients to 96 bits, negative
     zeros, and exponents (``1E+2`` is sent as ``100``). A value a format reads back with
@@ -173,6 +179,7 @@ VALUES: Final[Mapping[Kind, Callable[[WireField, Format], st.SearchStrategy[Any]
     Kind.INT: _scalar(
         st.one_of(st.sampled_from([0, 1, INT32_MIN, INT32_MAX]), st.integers(INT32_MIN, INT32_MAX))
     ),
+    Kind.CODED: lambda f, fmt: coded_values(f.enum),  # type: ignore[arg-type]
     Kind.BOOL: _scalar(st.booleans()),
     Kind.TIMESTAMP: _scalar(st.deferred(timestamps)),
     Kind.DECIMAL: _scalar(st.deferred(decimals)),
@@ -303,6 +310,13 @@ BAD_VALUES: Final[Mapping[Kind, Callable[[WireField], list[st.SearchStrategy[Any
         st.booleans(),
         st.integers(INT32_MAX + 1, 2**64),
         st.integers(-(2**64), INT32_MIN - 1),
+        st.just("1"),
+        st.just(1.0),
+    ],
+    Kind.CODED: lambda f: [
+        st.booleans(),
+        st.integers(INT32_MAX + 1, 2**40),
+        st.integers(-(2**40), INT32_MIN - 1),
         st.just("1"),
         st.just(1.0),
     ],

@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"_protocol"}),
     frozenset({"_bulk"}),
     frozenset({"_session"}),
-    frozenset({"_cli", "testing", "helppage"}),
+    frozenset({"_cli", "testing", "helppage", "helpgen"}),
     frozenset({"__init__", "__main__"}),
 )
 

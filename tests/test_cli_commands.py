@@ -473,12 +473,12 @@ async def test_a_full_export_reads_ahead_in_list_order_and_stops_at_a_failed_rea
         assert "exported 8 conversations before it" in err.getvalue()
 
 
-def test_the_docs_quick_start_is_the_readmes() -> None:
-    """The two terminals of the README's command-line section, verbatim on the docs'
+def test_the_docs_quick_start_is_the_command_line_guides() -> None:
+    """The two terminals of the command-line guide's first section, verbatim on the docs'
     front page."""
     root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text("utf-8")
-    section = readme[readme.index("## The command line") :].split("\n## ", 1)[0]
+    guide = (root / "docs" / "guides" / "command-line.md").read_text("utf-8")
+    section = guide[guide.index("## Try it on the fake server") :].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n.+?\n```", section, re.DOTALL)
     assert len(blocks) == 2
     assert "shopapi serve" in blocks[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopapi import DecodeError, JsonCodec
+from shopapi import DecodeError, JsonCodec, XmlCodec, drop_unknown
 from shopapi._cli.app import UsageError
 from shopapi._cli.input import FAILURE_KEY, failure_record, read_item, suggestion
 from shopapi.testing import FakeShopServer, Fault
@@ -26,7 +26,8 @@ def test_a_known_line_reads_as_given() -> None:
     item = read_item(line() + b"\r\n")
     assert (item.changes.id, item.changes.shop_id, item.changes.note) == (7, 1, "n")
     assert item.members == ITEM
-    assert item.dropped == ()
+    assert item.given == ITEM.keys()
+    assert not item.changes.unknown
 
 
 @pytest.mark.parametrize(
@@ -95,11 +96,64 @@ def test_unknown_members_name_the_option_that_lets_them_through() -> None:
     assert "--allow-unknown-members" in text
 
 
-def test_the_option_drops_unknown_members_and_says_which() -> None:
-    item = read_item(line(Priority=2, Colour="red"), allow_unknown=True)
-    assert item.dropped == ("Priority", "Colour")
+def test_the_option_keeps_unknown_members_as_they_were_written() -> None:
+    raw = line()[:-1] + b',"Priority":12.50,"Thing":{"A": [1, 2.0], "B": null}}'
+    item = read_item(raw, allow_unknown=True)
+    assert item.changes.unknown.names() == ("Priority", "Thing")
     assert item.changes.note == "n"
-    assert b"Priority" not in JsonCodec().encode(item.changes)  # not sent: see _input
+    sent = JsonCodec().encode(item.changes)
+    assert b',"Priority":12.50,"Thing":{"A": [1, 2.0], "B": null}' in sent
+
+
+def test_a_failure_records_error_is_never_sent_with_kept_members() -> None:
+    raw = failure_record(line(Priority=2), None, {"line": 3, "error": "ServerError"})
+    item = read_item(raw, allow_unknown=True)
+    assert item.changes.unknown.names() == ("Priority",)
+    assert FAILURE_KEY.encode() not in JsonCodec().encode(item.changes)
+
+
+def xml_line(**elements: str) -> bytes:
+    """``ITEM`` as XmlSerializer writes it, with ``elements`` (raw XML) after ``ShopId``."""
+    body = XmlCodec().encode(read_item(line()).changes)
+    extra = "".join(elements.values()).encode()
+    return body.replace(b"<ShopId>1</ShopId>", b"<ShopId>1</ShopId>" + extra)
+
+
+def test_an_xml_line_reads_as_given() -> None:
+    item = read_item(b"  " + xml_line() + b"\r\n")
+    assert item.changes == read_item(line()).changes
+    assert item.members is None  # its failure record keeps it as text
+    assert {"Id", "ShopId", "Note", "CustomerEmail"} <= item.given  # a null string is absent
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "words"),
+    [
+        (xml_line(a="<CustomerEmial>a</CustomerEmial>"), "CustomerEmial", "did you mean"),
+        (xml_line(a="<Note>again</Note>"), "Note", "given twice"),
+        (xml_line(a="<Rating>five</Rating>").replace(b"<Rating>5</Rating>", b""), "Rating", ""),
+        (b"<MessageConversationChanges><Id>1</Id>", None, "malformed"),
+    ],
+)
+def test_a_bad_xml_line_is_refused_naming_the_element(
+    raw: bytes, field: str | None, words: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        read_item(raw)
+    assert info.value.field == field
+    assert words in str(info.value)
+    assert info.value.media_type == "application/xml"
+
+
+def test_the_option_keeps_unknown_xml_elements_as_they_came() -> None:
+    thing = '<Thing kind="x"><A>a</A> <B>1.10</B></Thing>'
+    raw = xml_line(p="<Priority>12.50</Priority>", t=thing)
+    with pytest.raises(DecodeError, match="unknown members 'Priority', 'Thing'"):
+        read_item(raw)
+    item = read_item(raw, allow_unknown=True)
+    assert item.changes.unknown.names() == ("Priority", "Thing")
+    sent = XmlCodec().encode(item.changes)
+    assert b"<ShopId>1</ShopId><Priority>12.50</Priority>" + thing.encode() in sent
 
 
 def test_near_misses() -> None:
@@ -165,20 +219,68 @@ async def test_a_typo_fails_its_line_alone_and_sends_nothing_for_it(
     assert server.get(1, 2).customer_email == email  # type: ignore[union-attr]
 
 
-async def test_the_option_sends_the_known_members_and_warns_once_per_name(
-    server: FakeShopServer, tmp_path: Path
+#: Members a newer server has, as it wrote them: a decimal's scale and a nested object's
+#: spacing are what a rewrite would lose.
+NEWER_JSON = b',"Priority":12.50,"Thing":{"A": [1, 2.0], "B": {"C": null}}'
+NEWER_XML = b'<Priority>12.50</Priority><Thing kind="x"><A>a</A> <B>1.10</B></Thing>'
+
+
+def newer_line(server: FakeShopServer, cid: int, fmt: str) -> bytes:
+    """Conversation ``cid``'s changes as a newer server's export writes them in ``fmt``,
+    the newer members after ``ShopId``."""
+    changes = server.get(1, cid).to_changes(note=f"cli {cid}")  # type: ignore[union-attr]
+    if fmt == "json":
+        return JsonCodec().encode(changes).replace(b',"ShopId":1', b',"ShopId":1' + NEWER_JSON)
+    shop = b"<ShopId>1</ShopId>"
+    return XmlCodec().encode(changes).replace(shop, shop + NEWER_XML)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_the_option_sends_unknown_members_back_exactly(
+    server: FakeShopServer, tmp_path: Path, fmt: str
 ) -> None:
     path = tmp_path / "in.jsonl"
-    path.write_bytes(b"".join(conversation_line(server, c, Priority=c) + b"\n" for c in (1, 2, 3)))
-    code, err = await run(server, "--allow-unknown-members", str(path))
+    path.write_bytes(b"".join(newer_line(server, c, fmt) + b"\n" for c in (1, 2, 3)))
+    code, err = await run(server, "--format", fmt, "--allow-unknown-members", str(path))
     assert code == 0, err
     assert "saved 3, failed 0" in err
-    assert err.count("unknown member 'Priority' left out") == 1
+    newer = NEWER_JSON[1:] if fmt == "json" else NEWER_XML
+    assert [r.body.count(newer) for r in server.requests] == [1, 1, 1]
+    shop = b'"ShopId":1,' if fmt == "json" else b"<ShopId>1</ShopId>"
+    assert all(shop + newer in r.body for r in server.requests)  # in place
     assert all(server.get(1, c).note == f"cli {c}" for c in (1, 2, 3))  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_unknown_members_are_refused_by_default(
+    server: FakeShopServer, tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(newer_line(server, 1, fmt) + b"\n" + conversation_line(server, 2) + b"\n")
+    code, err = await run(server, "--format", fmt, str(path))
+    assert code == 1
+    assert "failed: line 1: DecodeError: Priority: unknown members 'Priority', 'Thing'" in err
+    assert "--allow-unknown-members" in err
+    assert [r.conversation_id for r in server.requests] == [2]
+
+
+async def test_kept_members_never_go_out_in_the_other_format(
+    server: FakeShopServer, tmp_path: Path
+) -> None:
+    """A JSON line's members are JSON text: sent as XML they would be invented, so the
+    line fails alone, naming them, before anything is sent."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(newer_line(server, 1, "json") + b"\n" + newer_line(server, 2, "xml") + b"\n")
+    code, err = await run(server, "--format", "xml", "--allow-unknown-members", str(path))
+    assert code == 1, err
+    assert "saved 1, failed 1" in err
+    assert "failed: line 1 (shop 1, conversation 1): ValidationError" in err
+    assert "Priority: is an unknown member kept as raw JSON, which XML cannot carry" in err
+    assert [r.conversation_id for r in server.requests] == [2]
+
+
 async def test_fix_and_rerun_the_failures(server: FakeShopServer, tmp_path: Path) -> None:
-    """The README's command: rename the failures file, then run it as the input."""
+    """The bulk jobs guide's command: rename the failures file, then run it as the input."""
     path, failed, retry = tmp_path / "in.jsonl", tmp_path / "failed.jsonl", tmp_path / "retry.jsonl"
     lines = [conversation_line(server, c) for c in range(1, 11)]
     lines[3] = lines[3].replace(b'"Note"', b'"note"')  # a typo the user will fix
@@ -221,3 +323,136 @@ async def test_the_failures_file_is_truncated_each_run(
         code, _err = await run(server, "--failures", str(failed), str(path))
         assert code == 1
         assert len(failed.read_bytes().splitlines()) == 1  # this run's failures only
+
+
+def test_an_xml_update_line_must_give_what_xmlserializer_always_writes() -> None:
+    """A null string is an absent element in XML (so its absence is no gap), but a
+    ``Nullable<T>`` is written as nil: an XML line without it would clear it unsaid."""
+    from shopapi._cli.commands import derive
+    from shopapi._cli.writing import reader
+    from shopapi._resources import RESOURCES
+
+    update = {c.name: c for c in derive(RESOURCES)}["conversations update"]
+    read = reader(update, allow_unknown=False)
+    members = ITEM | {"CreationDate": "2026-01-11T16:13:16.7386644+01:00"}
+    full = XmlCodec().encode(read_item(orjson.dumps(members | {"CustomerEmail": "a@b"})).changes)
+    without_email = read(full.replace(b"<CustomerEmail>a@b</CustomerEmail>", b""))
+    assert without_email.changes == read_item(orjson.dumps(members)).changes
+    with pytest.raises(DecodeError) as info:
+        read(full.replace(b"<Rating>5</Rating>", b""))
+    assert info.value.field == "Rating"
+    assert info.value.media_type == "application/xml"
+    assert "missing Rating: an update sends every member" in str(info.value)
+
+
+def test_a_dry_run_compares_an_xml_line_with_kept_elements_to_a_json_export(
+    tmp_path: Path,
+) -> None:
+    """The export is JSON: an XML line's kept elements are left out of the comparison
+    (they have no JSON text), the known members are compared."""
+    import io
+
+    from shopapi._cli.commands import derive
+    from shopapi._cli.dryrun import dry_run
+    from shopapi._cli.writing import reader
+    from shopapi._resources import RESOURCES
+
+    update = {c.name: c for c in derive(RESOURCES)}["conversations update"]
+    members = ITEM | {"CreationDate": "2026-01-11T16:13:16.7386644+01:00"}
+    export = tmp_path / "export.jsonl"
+    export.write_bytes(orjson.dumps(members) + b"\n")
+    changed = read_item(orjson.dumps(members | {"Note": "new"})).changes
+    shop = b"<ShopId>1</ShopId>"
+    raw = XmlCodec().encode(changed).replace(shop, shop + NEWER_XML)
+    stdout, stderr = io.BytesIO(), io.StringIO()
+    code = dry_run(
+        update,
+        reader(update, allow_unknown=True),
+        io.BytesIO(raw + b"\n"),
+        codec=XmlCodec(),
+        fmt="xml",
+        options={},
+        against=str(export),
+        show=3,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    assert code == 0, stderr.getvalue()
+    assert stdout.getvalue() == b'line 1 (shop 1, conversation 7): Note: "n" -> "new"\n'
+
+
+#: A body with nested models, list items and decimals (the probes), as a line.
+PROBE_LINE = (
+    b'{"Id":1,"ExchangeRate":1.10,"IsPaid":true,"OrderDate":"2026-01-01T00:00:00Z","Color":1,'
+    b'"BillToAddress":{"Citty":"x","City":"y"},"OrderRows":[{"Id":1,"Quantity":1.50},'
+    b'{"Id":2,"Quantity":2.0,"Txt":"a","DeliveryAddress":{"Zipp":1}}]}'
+)
+
+
+def test_a_decimal_member_keeps_its_scale() -> None:
+    """Read as the codec reads the bytes: parsed as a float first, 1.10 would lose its
+    scale (and the converter refuses a float for a decimal)."""
+    from conformance.probes import ProbeOrder
+
+    raw = PROBE_LINE.replace(b'"Citty":"x",', b"").replace(b',"Txt":"a"', b"")
+    item = read_item(raw.replace(b',"DeliveryAddress":{"Zipp":1}', b""), model=ProbeOrder)
+    assert str(item.changes.exchange_rate) == "1.10"
+    assert b'"ExchangeRate":1.10,' in JsonCodec().encode(item.changes)
+
+
+def test_a_nested_unknown_member_is_refused_by_default_and_kept_with_the_option() -> None:
+    from conformance.probes import ProbeOrder
+
+    with pytest.raises(DecodeError) as info:
+        read_item(PROBE_LINE, model=ProbeOrder)
+    assert info.value.field == "BillToAddress.Citty"
+    assert (
+        "unknown members 'BillToAddress.Citty' (did you mean 'BillToAddress.City'?), "
+        "'OrderRows[1].Txt' (did you mean 'OrderRows[1].Text'?), "
+        "'OrderRows[1].DeliveryAddress.Zipp'; nothing was sent" in str(info.value)
+    )
+    item = read_item(PROBE_LINE, model=ProbeOrder, allow_unknown=True)
+    sent = JsonCodec().encode(item.changes)
+    for kept in (b'{"Citty":"x","City":"y"', b'"Txt":"a"', b'{"Zipp":1,'):
+        assert kept in sent
+
+    city = b"<City>y</City>"
+    xml = XmlCodec().encode(drop_unknown(item.changes)).replace(city, city + b"<Citty>x</Citty>")
+    with pytest.raises(DecodeError, match=r"unknown member 'BillToAddress.Citty' \(did you"):
+        read_item(xml, model=ProbeOrder)
+    kept = read_item(xml, model=ProbeOrder, allow_unknown=True).changes
+    assert city + b"<Citty>x</Citty>" in XmlCodec().encode(kept)
+
+
+def test_an_xml_lines_failure_record_is_the_line_and_a_comment_and_reads_back() -> None:
+    raw = xml_line(p="<Priority>12.50</Priority>")
+    failure = {"line": 3, "message": "unknown member --allow-unknown-members"}
+    record = failure_record(raw + b"\r\n", None, failure)
+    assert record.startswith(raw + b"<!--$failure {")
+    assert record.endswith(b"}-->\n")
+    assert b"--allow" not in record  # a comment cannot hold "--"
+    comment = record[len(raw) + len(b"<!--$failure ") : -len(b"-->\n")]
+    assert orjson.loads(comment) == failure
+    assert (
+        read_item(record, allow_unknown=True).changes == read_item(raw, allow_unknown=True).changes
+    )
+    # A second failure replaces the first one's comment.
+    again = failure_record(record, None, {"line": 1})
+    assert again == raw + b'<!--$failure {"line":1}-->\n'
+
+
+async def test_an_xml_lines_failures_file_is_the_next_runs_input(
+    server: FakeShopServer, tmp_path: Path
+) -> None:
+    path, failed, retry = tmp_path / "in.xml", tmp_path / "failed.xml", tmp_path / "retry.xml"
+    path.write_bytes(b"".join(newer_line(server, c, "xml") + b"\n" for c in (1, 2)))
+    server.inject(Fault.status(503), conversation_id=2)
+    argv = ["--format", "xml", "--allow-unknown-members", "--max-attempts", "1"]
+    code, err = await run(server, *argv, "--failures", str(failed), str(path))
+    assert code == 1, err
+    assert failed.read_bytes().startswith(newer_line(server, 2, "xml") + b"<!--$failure ")
+    failed.rename(retry)
+    code, err = await run(server, *argv, str(retry))
+    assert code == 0, err
+    assert server.requests[-1].conversation_id == 2
+    assert NEWER_XML in server.requests[-1].body

@@ -388,7 +388,9 @@ def test_the_usual_answer_takes_the_fast_path(
     "body",
     [
         minimal(PlatformKindEnumValue="flowai"),  # a name, read case-insensitively
-        minimal(AddedLater={"x": [1]}),  # a member this client does not know
+        # A member this client does not know, and a bad value: the keeping fast path
+        # declines it too.
+        minimal(AddedLater={"x": [1]}, PlatformKindEnumValue="flowai"),
     ],
 )
 def test_what_the_fast_path_declines_the_reference_path_reads(
@@ -396,8 +398,36 @@ def test_what_the_fast_path_declines_the_reference_path_reads(
 ) -> None:
     """The fast path is stricter than the reader; what it refuses is read all the same."""
     value = COMPACT.decode(body, MessageConversation)
-    assert orjson_reads == [body]
+    # The whole body once; a body with unknown members is read again for their text,
+    # its known values one by one.
+    assert orjson_reads[0] == body
+    assert body not in orjson_reads[1:]
     assert value == REFERENCE.decode(body, MessageConversation)
+    # The reference codec has a converter, which writes parsed values back to text; the
+    # codec keeps the text as it came.
+    assert value.unknown.names() == REFERENCE.decode(body, MessageConversation).unknown.names()
+    if value.unknown:
+        assert [m.raw for m in value.unknown] == ['{"x": [1]}']
+
+
+def test_a_newer_servers_usual_answer_takes_the_fast_path(
+    orjson_reads: list[bytes | str],
+) -> None:
+    """Members the model does not know are kept without the reference path, one or a page."""
+    body = MINIMAL.rstrip()[:-1] + b',"AddedLater":{"x": [1.50]},"Tier":"gold"}'
+
+    value = COMPACT.decode(body, MessageConversation)
+    page = COMPACT.decode(b"[" + MINIMAL + b"," + body + b"]", list[BasicInfo])
+    # orjson checks each body (it refuses what the reference path would), once.
+    assert orjson_reads == [body, b"[" + MINIMAL + b"," + body + b"]"]
+    reference = REFERENCE.decode(body, MessageConversation)
+    assert value == reference
+    assert value.unknown.names() == reference.unknown.names()
+    assert [(m.name, m.raw, m.after) for m in value.unknown] == [
+        ("AddedLater", '{"x": [1.50]}', "PlatformKindEnumValue"),
+        ("Tier", '"gold"', "PlatformKindEnumValue"),
+    ]
+    assert [item.unknown.names() for item in page] == [(), ("AddedLater", "Tier")]
 
 
 def test_errors_come_from_the_reference_path(orjson_reads: list[bytes | str]) -> None:

@@ -55,9 +55,11 @@ from shopapi import (
     RetryPolicy,
     ShopApiClient,
 )
+from shopapi._cli import common as cli_common
+from shopapi._cli.app import build_parser
 from shopapi._wire.fields import Kind, WireField, wire_fields
 from shopapi.testing import FakeShopServer
-from tools.griffe_attrs import default_text
+from tools.griffe_attrs import default_text, public_bases
 from tools.griffe_rst_roles import rewrite_roles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -501,15 +503,35 @@ def _exit_status_table(text: str) -> list[list[str]]:
     return _tables(header + text.split(header, 1)[1])[0]
 
 
-def test_the_bulk_jobs_exit_statuses_are_the_readmes() -> None:
-    """The guide mirrors the README's single exit-status table, row for row."""
-    guide = (DOCS / "guides" / "bulk-jobs.md").read_text("utf-8")
-    readme = (ROOT / "README.md").read_text("utf-8")
-    assert guide.count("| exit status | meaning |") == 1
-    assert readme.count("| exit status | meaning |") == 1
-    statuses = _exit_status_table(guide)
+def test_the_exit_statuses_have_one_table_and_it_is_the_command_lines() -> None:
+    """One table for every command, in the bulk jobs guide (the README used to hold it;
+    the command-line guide links to it): its rows are the exit statuses the command line
+    defines, each of which its ``--help`` names too."""
+    header = "| exit status | meaning |"
+    holders = {
+        page.relative_to(ROOT).as_posix(): page.read_text("utf-8").count(header)
+        for page in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+    }
+    assert {page: n for page, n in holders.items() if n} == {"docs/guides/bulk-jobs.md": 1}
+    statuses = _exit_status_table((DOCS / "guides" / "bulk-jobs.md").read_text("utf-8"))
     assert [row[0] for row in statuses] == ["0", "1", "2", "3", "4", "5", "6", "130", "141"]
-    assert statuses == _exit_status_table(readme)
+    defined = {0} | {
+        getattr(cli_common, name)
+        for name in cli_common.__all__
+        if isinstance(getattr(cli_common, name), int)
+    }
+    assert [int(row[0]) for row in statuses] == sorted(defined)
+    epilog = " ".join((build_parser().epilog or "").split())
+    named = re.findall(r"(?:^|, )(\d+) ", epilog.split("Exit statuses:", 1)[1].strip())
+    assert named == [row[0] for row in statuses]
+
+
+def test_the_development_page_lists_every_nox_session() -> None:
+    """A session added to noxfile.py is not one that nobody knows of."""
+    sessions = re.findall(r"^@nox\.session\ndef (\w+)\(", (ROOT / "noxfile.py").read_text(), re.M)
+    page = (DOCS / "development.md").read_text("utf-8")
+    assert len(sessions) >= 10
+    assert [s for s in sessions if f"`nox -s {s}`" not in page] == []
 
 
 def test_the_changelog_is_included() -> None:
@@ -557,6 +579,15 @@ def _known(target: str) -> str | None:
         ("The tree::\n\n    Root\n", "The tree:\n\n    Root\n"),
         ("Like this:\n\n::\n\n    code\n", "Like this:\n\n\n    code\n"),
         ("a ``literal`` and std::vector in text", "a ``literal`` and std::vector in text"),
+        (
+            "Use it like this::\n\n    x = f(1)\n    await x.close()\n\nThen more.\n",
+            "Use it like this:\n\n```python\nx = f(1)\nawait x.close()\n```\n\nThen more.\n",
+        ),
+        (
+            "Args:\n    a: Like this::\n\n            f(a)\n",
+            "Args:\n    a: Like this:\n\n    ```python\n    f(a)\n    ```\n",
+        ),
+        ("A formula::\n\n    C ~ L * base / rtt\n", "A formula:\n\n    C ~ L * base / rtt\n"),
     ],
 )
 def test_rest_roles_become_links(docstring: str, rendered: str) -> None:
@@ -574,3 +605,8 @@ def test_attrs_defaults_read_as_in_the_source() -> None:
     assert default_text(policy["max_attempts"].default, retry_module) == "4"
     assert default_text(policy["deadline"].default, retry_module) == "None"
     assert default_text(attrs.Factory(list), retry_module) == "list()"
+
+
+def test_private_bases_are_left_out_of_the_reference() -> None:
+    bases = ["ShopApiError", "ValueError", "_ShopGroupBase", "shopapi._x._Base", "Generic[I, A]"]
+    assert public_bases(bases) == ["ShopApiError", "ValueError", "Generic[I, A]"]

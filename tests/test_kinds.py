@@ -23,6 +23,7 @@ from conformance.probes import (
     ProbeOrder,
     ProbeOrderChanges,
     ProbeOrderRow,
+    ProbeStatus,
 )
 from shopapi import ConfigurationError, DecodeError, JsonCodec, ValidationError, XmlCodec, validate
 from shopapi._wire.decimals import decimal_json_text, decimal_problem, decimal_text
@@ -353,13 +354,14 @@ def test_lists_on_the_wire() -> None:
         '<ShipperTrackingUrl><string>a</string><string xsi:nil="true" /><string />'
         "</ShipperTrackingUrl>"
         "<Prices /><Flags><boolean>true</boolean><boolean>false</boolean></Flags>"
-        "<Dates><dateTime>2026-01-01T00:00:00Z</dateTime></Dates></ProbeOrder>"
+        "<Dates><dateTime>2026-01-01T00:00:00Z</dateTime></Dates>"
+        '<Status xsi:nil="true" /></ProbeOrder>'
     ) in xml
     text = json_of(o)
     assert (
-        '"OrderRows":[{"Id":2,"Quantity":1.0,"Text":null,"DeliveryAddress":null}],'
+        '"OrderRows":[{"Id":2,"Quantity":1.0,"Text":null,"DeliveryAddress":null,"Kind":null}],'
         '"Children":[1,2],"ShipperTrackingUrl":["a",null,""],"Prices":[],"Flags":[true,false],'
-        '"Dates":["2026-01-01T00:00:00Z"]}'
+        '"Dates":["2026-01-01T00:00:00Z"],"Status":null}'
     ) in text
     assert "Children" not in xml_of(order())
     assert '"Children":null' in json_of(order())
@@ -425,6 +427,69 @@ def test_list_and_model_fields_refuse_what_is_no_kind() -> None:
         list_field("X", int)
     with pytest.raises(ConfigurationError, match="is not a model"):
         model_field("X", dict)
+
+
+# -- coded integers ---------------------------------------------------------------------------
+
+
+def test_a_coded_integer_is_digits_in_both_formats() -> None:
+    """An ``int`` property: XmlSerializer writes its digits (never a name, as it does for
+    an enum), Json.NET its number; a member and its plain int write alike."""
+    for status in (ProbeStatus.Shipped, 2):
+        assert json_of(order(status=status)).endswith(',"Status":2}')
+        assert xml_of(order(status=status)).endswith("<Status>2</Status></ProbeOrder>")
+    assert xml_of(order(status=None)).endswith('<Status xsi:nil="true" /></ProbeOrder>')
+    row = ProbeOrderRow(id=1, kind=ProbeStatus.Open)
+    assert '"Kind":1}' in json_of(order(order_rows=(row,)))
+    assert "<Kind>1</Kind></ProbeOrderRow>" in xml_of(order(order_rows=(row,)))
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_coded_integer_reads_as_its_member_and_keeps_a_value_it_does_not_name(
+    fmt: str,
+) -> None:
+    """A named value is read as the member; any other int32 stays a plain int and is
+    written back as it came (the server adds values: the set is open)."""
+    codec: Any = JSON if fmt == "json" else XML
+    for value, expected_type in [(2, ProbeStatus), (99, int), (-(2**31), int)]:
+        read = codec.decode(codec.encode(order(status=value)), ProbeOrder)
+        assert read.status == value
+        assert type(read.status) is expected_type
+        assert codec.encode(read) == codec.encode(order(status=value))
+    assert codec.decode(codec.encode(order()), ProbeOrder).status is None
+
+
+def test_a_coded_integer_refuses_what_no_net_int_is() -> None:
+    """Read: a name, a string, or a value past int32 is a DecodeError naming the field.
+    Written: validation names it too, and the codecs refuse another type (a range is
+    validation's, as for a plain int)."""
+    for body in (b'"Shipped"', b'"2"', b"2147483648", b"true"):
+        with pytest.raises(DecodeError) as error:
+            JSON.decode(b'{"Id":1,"ExchangeRate":1,"Color":0,"Status":%s}' % body, ProbeOrder)
+        assert error.value.field == "Status"
+    for text in ("Shipped", "2147483648", "2.0"):
+        xml = HEAD + "<Id>1</Id><ExchangeRate>1</ExchangeRate><Color>Red</Color>"
+        xml += f"<Status>{text}</Status></ProbeOrder>"
+        with pytest.raises(DecodeError) as error:
+            XML.decode(xml.encode(), ProbeOrder)
+        assert error.value.field == "Status"
+    for bad, message in [
+        (True, "must be a ProbeStatus or an int, not bool"),
+        ("Shipped", "must be a ProbeStatus or an int, not str"),
+        (2**31, "outside the 32-bit range"),
+    ]:
+        [problem] = field_errors(order(status=bad))
+        assert problem.field == "Status"
+        assert message in problem.message
+        assert not is_valid(order(status=bad))
+        with pytest.raises(ValidationError, match="Status"):
+            validate(order(status=bad))
+        if not isinstance(bad, int) or isinstance(bad, bool):  # no codec writes another type
+            with pytest.raises(ValidationError, match="Status"):
+                JSON.encode(order(status=bad))
+            with pytest.raises(ValidationError, match="Status"):
+                XML.encode(order(status=bad))
+    assert field_errors(order(status=ProbeColor.Green)) == []  # an int is an int
 
 
 # -- every kind round-trips ----------------------------------------------------------------

@@ -29,6 +29,7 @@ from shopapi import (
 )
 from shopapi._resources.message_conversations import DETAIL_FIELDS
 from shopapi._wire.fields import Kind, json_order, wire_fields, xml_order
+from shopapi._wire.unknown import unknown_attr
 from tests.conftest import SEED_DIR
 from tests.strategies import conversations
 
@@ -162,7 +163,9 @@ def test_python_names_are_snake_case_of_wire_names(cls: type) -> None:
     assert fields, cls
     for f in fields:
         assert f.name == snake_case(f.wire)
-    assert {f.name for f in fields} == {a.name for a in attrs.fields(cls)}
+    # Every attribute is a wire field, but for the one that keeps unknown members.
+    assert {f.name for f in fields} | {"unknown"} == {a.name for a in attrs.fields(cls)}
+    assert unknown_attr(cls) == "unknown"
 
 
 def test_snake_case_examples() -> None:

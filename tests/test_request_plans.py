@@ -150,7 +150,10 @@ def test_a_mismatch_names_each_key_of_the_answer_against_the_url() -> None:
 )
 def test_build_call_is_build_request_answer_type_and_check_answer(endpoint: Endpoint) -> None:
     """(Bodies, and an insert's idempotency, are built in test_requests.py.)"""
-    path = values_for(endpoint, 4)
+    path = tuple(
+        value if param.type is int else f"code-{value}"
+        for param, value in zip(endpoint.params, values_for(endpoint, 4), strict=True)
+    )
     request, expect, check = build_call(endpoint, BASE, JsonCodec(), path)
     assert request == build_request(endpoint, BASE, JsonCodec(), path=path)
     assert request.idempotent is endpoint.idempotent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +150,61 @@ def test_a_catch_all_parameter_is_a_str_code() -> None:
             body=None,
             keys=(),
         )
+
+
+def test_an_insert_without_insert_id_only_where_its_page_is_cut_before_any_id() -> None:
+    """``POST v1/Shops`` and the ticket's PUT are cut off before any ``Id`` shows: they
+    check no id (nothing is invented), yet stay inserts, never retried blindly. A whole
+    page, or a body that does show ``id``, must name its ``insert_id``."""
+    from shopapi import TicketChanges
+
+    ticket = {
+        "name": "insert",
+        "role": Role.INSERT,
+        "method": "PUT",
+        "path": "v1/Shops/{shopId}/Ticket",
+        "params": (SHOP,),
+        "body": TicketChanges,
+        "answer": None,
+        "keys": (Key("shop_id", "shop_id"),),
+        "collection": "tickets",
+    }
+    made = _endpoint(**ticket, partial=True)
+    assert made.insert_id is None
+    assert not made.idempotent
+    with pytest.raises(ValueError, match="whole has insert_id"):
+        _endpoint(**ticket)
+    with pytest.raises(ValueError, match="shows an id field"):
+        _endpoint(**{**ticket, "body": MessageChanges, "keys": ()}, partial=True)
+
+
+def _index_endpoints() -> set[tuple[str, str]]:
+    """(method, path) of every row of spec/help/INDEX.md's endpoint table, the query
+    and notes cut off."""
+    index = Path(__file__).resolve().parents[1] / "spec" / "help" / "INDEX.md"
+    rows = re.findall(r"^\| \d+ \| (GET|PUT|POST|DELETE) \| ([^|]+) \|", index.read_text(), re.M)
+    return {(method, re.split(r"[ ?]", path.strip())[0]) for method, path in rows}
+
+
+def test_every_endpoint_of_the_index_has_a_client_method_and_a_fake_route() -> None:
+    """All 33 pages of spec/help/INDEX.md (rows 21 and 22 are one path, two versions),
+    with their paths exactly as documented: ``ShopGroup`` singular, ``{*code}``."""
+    from shopapi import ShopApiClient
+    from shopapi.testing._routes import Matched, Routes
+
+    documented = _index_endpoints()
+    assert len(documented) == 32
+    assert ("GET", "v1/ShopGroup/{shopGroupId}/Products") in documented
+    assert ("GET", "v1/ShopGroups/{shopGroupId}/ShopProductByCode/{*code}") in documented
+    described = {(e.method, e.path): (r, e) for r in RESOURCES for e in r.endpoints}
+    assert documented <= set(described)
+    assert {k for k, (_, e) in described.items() if e.documented} == documented
+    client = ShopApiClient("http://127.0.0.1:1", auth=("u", "p"))
+    routes = Routes(RESOURCES)
+    for method, path in documented:
+        resource, endpoint = described[(method, path)]
+        assert callable(getattr(getattr(client, resource.name), endpoint.name))
+        concrete = "/" + re.sub(r"\{\*?[A-Za-z]+\}", "7", path)
+        found = routes.match(method, concrete)
+        assert isinstance(found, Matched), (method, path)
+        assert found.endpoint is endpoint

@@ -6,8 +6,12 @@ their keyword arguments and defaults. This adds an ``__init__`` to every attrs c
 that has none, from ``attrs.fields`` of the imported class: the parameter names attrs
 gives (``alias``), the annotations griffe read from the source (so they link), and the
 defaults, written as the module's constant when one holds the value
-(``RETRYABLE_STATUSES``) and as ``repr`` otherwise. mkdocs.yml loads it by path; griffe
-is imported only while the site is built.
+(``RETRYABLE_STATUSES``) and as ``repr`` otherwise.
+
+It also leaves private bases out of every class's "Bases:" line (``ShopGroup`` is built
+on ``_ShopGroupBase``, which holds the fields it shares with ``ShopGroupChanges``): the
+reference documents no private name, so such a base would be an unexplained, unlinked
+internal. mkdocs.yml loads it by path; griffe is imported only while the site is built.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["AttrsSignatures", "default_text"]
+__all__ = ["AttrsSignatures", "default_text", "public_bases"]
 
 _FACTORY: type = type(attrs.Factory(list))
 
@@ -31,6 +35,11 @@ def default_text(value: object, module: object) -> str:
     if type(value) is _FACTORY:  # attrs.Factory(...): typed as a function by attrs' stubs
         return f"{getattr(getattr(value, 'factory', None), '__name__', 'factory')}()"
     return repr(value)
+
+
+def public_bases(bases: list[Any]) -> list[Any]:
+    """``bases`` without the private ones (``_Base``, ``module._Base``), by their text."""
+    return [base for base in bases if not str(base).rsplit(".", 1)[-1].startswith("_")]
 
 
 def _runtime_class(obj: Any) -> type | None:
@@ -79,6 +88,9 @@ class AttrsSignatures:
                 returns="None",
             )
             obj.set_member("__init__", init)
+        # Last: the constructors above read annotations through the bases.
+        for obj in _classes(pkg):
+            obj.bases = public_bases(obj.bases)
 
 
 def _classes(obj: Any) -> list[Any]:

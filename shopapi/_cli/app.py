@@ -6,7 +6,7 @@ says the rule); ``bulk-update`` is ``conversations update`` by its first name. P
 the standard library's argparse: the commands are made from data at run time, which
 argparse does directly, and a dependency (click, typer, rich) would add nothing the
 tool needs but its weight. The exit statuses are in :mod:`shopapi._cli.common` and the
-README. A first Ctrl-C of a writing command stops reading input and lets the items in
+bulk jobs guide. A first Ctrl-C of a writing command stops reading input and lets the items in
 flight finish (so the journal has them all); a second abandons them.
 """
 
@@ -284,7 +284,7 @@ def _add_write_options(parser: argparse.ArgumentParser, command: Command) -> Non
         "file",
         metavar="FILE",
         help=f"one {name} per line in the API's JSON shape (PascalCase, as on the help "
-        "page); - reads stdin",
+        "page), or one XML document per line (as export --format xml writes); - reads stdin",
     )
     parser.add_argument(
         "--dry-run",
@@ -327,7 +327,7 @@ def _add_write_options(parser: argparse.ArgumentParser, command: Command) -> Non
         action="store_true",
         help=(
             "accept input members this version does not know (exports from a newer "
-            "server); they cannot be sent yet, so they are left out, with a warning"
+            "server) and send them back as the line writes them, in the line's format"
         ),
     )
 

@@ -1,7 +1,7 @@
 """What every command shares: exit statuses, the connection options, the client, the
 progress display, and the output of items as lines.
 
-Exit status (the README's table): 0 success, 1 some items failed (or, in a dry run,
+Exit status (the bulk jobs guide's table): 0 success, 1 some items failed (or, in a dry run,
 were invalid), 2 usage error, 3 the journal belongs to another job, 4 the journal is in
 use by another process, 5 stopped at a fatal error (no item could succeed, or the one
 request of a reading command failed), 6 the journal or the failures file could not be

@@ -4,14 +4,22 @@ A line is one body of the command's endpoint (``MessageConversationChanges`` for
 ``conversations update``, the default here) in the API's JSON shape. What a person types
 is read strictly, because a lenient reader turns a typo into data loss: an unknown key
 (``CustomerEmial``, or ``note`` in lower case) would be ignored and the field saved as
-null. So an unknown key, a duplicate key or a value of the wrong type fails that line
-alone, with a did-you-mean suggestion for a near miss, and nothing is sent for it.
+null. So an unknown key (in a nested object too: ``BillToAddress.Citty``), a duplicate
+key or a value of the wrong type fails that line alone, with a did-you-mean suggestion
+for a near miss, and nothing is sent for it. The body is the codec's ``decode`` of the
+line's bytes, so a decimal keeps its scale (``1.10``) as it does from the server.
+
+A line may also be one XmlSerializer document (what ``export --format xml`` writes, one
+per line), read with the XML codec as strictly: an unknown or repeated element fails the
+line. Its failure record keeps it as text.
 
 ``allow_unknown`` (``--allow-unknown-members``) is for exports from a server newer than
-this client. The models cannot keep members they do not know yet, so for now it *drops*
-them: the line is sent without them and the caller is told which were dropped (the
-server may reset such a field to its default). When the models keep unknown members,
-this option will send them unchanged.
+this client. The codec's ``decode`` of the line's bytes keeps each unknown member's exact
+text (``12.50`` stays ``12.50``, a nested object keeps its spacing) in place, so that it
+is sent back unchanged. That text belongs to the line's format: a JSON line's unknown
+members go out only with ``--format json`` and an XML line's only with ``--format xml``
+(the client refuses the other before sending, naming them). The default stays a refusal,
+because a misspelled member would otherwise be sent and ignored by the server.
 
 A failure record is the original item (its members as given, in their order) with the
 error under :data:`FAILURE_KEY`, which the reader accepts and ignores: a failures file is
@@ -24,6 +32,7 @@ import difflib
 import functools
 import json
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -31,8 +40,11 @@ import orjson
 
 from .._exceptions import DecodeError
 from .._resources.message_conversations import MessageConversationChanges
-from .._wire.fields import wire_fields
-from ..codecs import JsonCodec
+from .._wire.fields import WireField, wire_fields
+from .._wire.kinds import KINDS, XML_MEDIA_TYPE
+from .._wire.unknown import Unknown, unknown_attr
+from ..codecs import JsonCodec, XmlCodec
+from ..codecs.xml import parse_document
 
 __all__ = [
     "ALLOW_UNKNOWN_OPTION",
@@ -50,6 +62,7 @@ ALLOW_UNKNOWN_OPTION = "--allow-unknown-members"
 _MEDIA_TYPE = "application/json"
 _BOM = b"\xef\xbb\xbf"
 _CODEC = JsonCodec()
+_XML = XmlCodec()
 
 
 @attrs.frozen
@@ -59,12 +72,20 @@ class _Schema:
     names: tuple[str, ...]
     known: frozenset[str]
     by_lower: dict[str, str]
+    #: The members XmlSerializer leaves out when null (strings, classes, lists).
+    omitted_when_null: frozenset[str]
+    #: The fields that hold models (a nested model, a list of them).
+    nests: tuple[WireField, ...]
 
 
 @functools.cache
 def _schema(model: type) -> _Schema:
-    names = tuple(f.wire for f in wire_fields(model))
-    return _Schema(names, frozenset(names), {name.lower(): name for name in names})
+    fields = wire_fields(model)
+    names = tuple(f.wire for f in fields)
+    omitted = frozenset(f.wire for f in fields if KINDS[f.kind].reference)
+    nests = tuple(f for f in fields if KINDS[f.kind].nests(f) is not None)
+    lower = {name.lower(): name for name in names}
+    return _Schema(names, frozenset(names), lower, omitted, nests)
 
 
 @attrs.frozen
@@ -72,14 +93,18 @@ class InputItem:
     """One input line, read.
 
     Attributes:
-        changes: The item to send (an instance of the command's body model).
-        members: The line's JSON object as given (for the failures file).
-        dropped: Unknown members left out (only with ``allow_unknown``).
+        changes: The item to send (an instance of the command's body model), with the
+            line's unknown members when ``allow_unknown`` let them through.
+        members: The line's JSON object as given (for the failures file); ``None`` for
+            an XML line (its record keeps it as text).
+        given: The wire names the line gives a value, null included: a JSON line's
+            keys; an XML line's elements, plus the members XmlSerializer leaves out
+            when null (an absent string is its null).
     """
 
     changes: Any
-    members: dict[str, Any]
-    dropped: tuple[str, ...] = ()
+    members: dict[str, Any] | None
+    given: AbstractSet[str]
 
 
 class _Duplicate(Exception):
@@ -110,7 +135,7 @@ def suggestion(key: str, model: type = MessageConversationChanges) -> str | None
     return schema.by_lower[close[0]] if close else None
 
 
-def _unknown_error(unknown: list[str], model: type) -> DecodeError:
+def _unknown_error(unknown: list[str], model: type, media_type: str = _MEDIA_TYPE) -> DecodeError:
     parts = []
     for key in unknown:
         near = suggestion(key, model)
@@ -119,7 +144,7 @@ def _unknown_error(unknown: list[str], model: type) -> DecodeError:
     return DecodeError(
         f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
         f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
-        media_type=_MEDIA_TYPE,
+        media_type=media_type,
         field=unknown[0],
     )
 
@@ -173,14 +198,18 @@ def read_item(
     Args:
         raw: The line (surrounding whitespace allowed).
         model: The body model the line holds.
-        allow_unknown: Drop unknown members instead of failing the line (see the module
-            docstring for why they are dropped rather than sent, for now).
+        allow_unknown: Keep unknown members, as they came, to send them back,
+            instead of failing the line.
 
     Raises:
-        DecodeError: Malformed JSON, a duplicate key, an unknown key (unless
-            ``allow_unknown``), a value of the wrong type or a missing required member;
-            it names the member.
+        DecodeError: Malformed JSON or XML, a duplicate key or element, an unknown one
+            (unless ``allow_unknown``), a value of the wrong type or a missing required
+            member; it names the member.
     """
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    if raw.lstrip()[:1] == b"<":
+        return _read_xml(raw, allow_unknown, model)
     members = parse_object(raw, model)
     known = _schema(model).known
     unknown = [k for k in members if k not in known and k != FAILURE_KEY]
@@ -194,9 +223,95 @@ def read_item(
             media_type=_MEDIA_TYPE,
             field=FAILURE_KEY,
         )
-    fields = {k: v for k, v in members.items() if k in known}
-    changes: Any = _CODEC.structure(fields, model)
-    return InputItem(changes, members, tuple(unknown))
+    # The codec's decode of the bytes, not structure of the parsed values: structure
+    # would rewrite an unknown member's text, and a decimal parsed as a float has lost
+    # its scale (and is refused).
+    changes: Any = _CODEC.decode(raw, model)
+    if _schema(model).nests and not allow_unknown:
+        _refuse_nested_unknown(changes, _MEDIA_TYPE)
+    if unknown or FAILURE_KEY in members:
+        changes = _keeping(changes, unknown, _MEDIA_TYPE)
+    return InputItem(changes, members, members.keys())
+
+
+def _nested_unknown(obj: Any, path: str) -> list[tuple[str, str, type]]:
+    """``(path, member, model)`` of each unknown member kept below the top level."""
+    out: list[tuple[str, str, type]] = []
+    cls: type = type(obj)
+    for f in _schema(cls).nests:
+        value = getattr(obj, f.name)
+        items = value if isinstance(value, tuple) else (value,)
+        for index, item in enumerate(items):
+            if not attrs.has(type(item)):
+                continue
+            where = f"{path}{f.wire}" + (f"[{index}]" if isinstance(value, tuple) else "")
+            name = unknown_attr(type(item))
+            if name is not None:
+                out.extend((where, m, type(item)) for m in getattr(item, name).names())
+            out.extend(_nested_unknown(item, where + "."))
+    return out
+
+
+def _refuse_nested_unknown(changes: Any, media_type: str) -> None:
+    """A nested object's unknown member is refused as a top-level one is: a typo there
+    would be sent and ignored as well."""
+    found = _nested_unknown(changes, "")
+    if not found:
+        return
+    parts = []
+    for where, member, model in found:
+        near = suggestion(member, model)
+        parts.append(f"'{where}.{member}'" + (f" (did you mean '{where}.{near}'?)" if near else ""))
+    noun = "member" if len(found) == 1 else "members"
+    raise DecodeError(
+        f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
+        f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
+        media_type=media_type,
+        field=f"{found[0][0]}.{found[0][1]}",
+    )
+
+
+def _keeping(changes: Any, unknown: list[str], media_type: str) -> Any:
+    """``changes`` without the failure record's member (never sent), refusing a model
+    that keeps no unknown members (they would be lost without a word)."""
+    name = unknown_attr(type(changes))
+    if name is None:
+        if not unknown:
+            return changes  # the failure record's member was not kept
+        raise DecodeError(
+            f"unknown {', '.join(map(repr, unknown))}: {type(changes).__name__} keeps no "
+            "unknown members; nothing was sent for this line",
+            media_type=media_type,
+            field=unknown[0],
+        )
+    kept: Unknown = getattr(changes, name)
+    if FAILURE_KEY not in kept.names():
+        return changes
+    rest = tuple(m for m in kept if m.name != FAILURE_KEY)
+    return attrs.evolve(changes, **{name: Unknown(kept.format if rest else None, rest)})
+
+
+def _read_xml(raw: bytes, allow_unknown: bool, model: type) -> InputItem:
+    """An XML line, as strict as a JSON one (the codec itself keeps the last of two
+    equal elements, and any unknown one)."""
+    schema = _schema(model)
+    tags: list[str] = [el.tag for el in parse_document(raw) if isinstance(el.tag, str)]
+    seen: set[str] = set()
+    for tag in tags:
+        if tag in seen:
+            raise DecodeError(
+                "given twice; nothing was sent for this line", media_type=XML_MEDIA_TYPE, field=tag
+            )
+        seen.add(tag)
+    unknown = [tag for tag in tags if tag not in schema.known]
+    if unknown and not allow_unknown:
+        raise _unknown_error(unknown, model, XML_MEDIA_TYPE)
+    changes: Any = _XML.decode(raw, model)
+    if schema.nests and not allow_unknown:
+        _refuse_nested_unknown(changes, XML_MEDIA_TYPE)
+    if unknown:
+        changes = _keeping(changes, unknown, XML_MEDIA_TYPE)
+    return InputItem(changes, None, seen | schema.omitted_when_null)
 
 
 def failure_record(
@@ -205,11 +320,17 @@ def failure_record(
     """The failures-file line for an item: its members as given, then ``failure``
     under :data:`FAILURE_KEY` (replacing one from an earlier run).
 
+    An XML line is kept as it is, followed by ``failure`` in a comment
+    (``<!--$failure {...}-->``), which the reader ignores as it ignores the member: it is
+    still one document, so the failures file stays the next run's input.
+
     Args:
         raw: The input line, kept as ``text`` when it is not a JSON object.
         members: The line's JSON object, when it is one (``None``: not parsed yet).
         failure: What went wrong (line, error, message ...).
     """
+    if members is None and raw.removeprefix(_BOM).lstrip()[:1] == b"<":
+        return _xml_failure_record(raw, failure)
     if members is None:
         try:
             members = parse_object(raw)
@@ -222,3 +343,17 @@ def failure_record(
     if not record.keys() - {FAILURE_KEY} and isinstance(earlier, dict) and "text" in earlier:
         record[FAILURE_KEY]["text"] = earlier["text"]  # still not fixed: keep its text
     return orjson.dumps(record) + b"\n"
+
+
+#: How an XML line's failure record starts its comment.
+_XML_FAILURE = b"<!--" + FAILURE_KEY.encode() + b" "
+
+
+def _xml_failure_record(raw: bytes, failure: Mapping[str, Any]) -> bytes:
+    line = raw.rstrip(b"\r\n")
+    earlier = line.rfind(_XML_FAILURE)
+    if earlier != -1 and line.endswith(b"-->"):
+        line = line[:earlier]  # replaced, not added to
+    # A comment cannot hold "--"; the JSON escape reads back as the same text.
+    note = orjson.dumps(dict(failure)).replace(b"--", b"-\\u002d")
+    return line + _XML_FAILURE + note + b"-->\n"

@@ -49,7 +49,7 @@ from .common import (
     wire_codec,
 )
 from .dryrun import dry_run
-from .input import ALLOW_UNKNOWN_OPTION, InputItem, failure_record, read_item
+from .input import InputItem, failure_record, read_item
 from .journal import (
     Journal,
     JournalError,
@@ -66,8 +66,6 @@ __all__ = ["describe_error", "is_fatal", "reader", "write"]
 
 #: Input lines read ahead while waiting for an earlier line of the same item.
 MAX_WAITING = 1024
-#: Unknown member names warned about, at most (``--allow-unknown-members``).
-MAX_WARNINGS = 100
 #: The command whose journals name no command (``bulk-update`` wrote them first).
 _DEFAULT_COMMAND = "conversations update"
 
@@ -235,14 +233,14 @@ def reader(command: Command, allow_unknown: bool) -> Callable[[bytes], InputItem
 
     def read_whole(raw: bytes) -> InputItem:
         item = read(raw)
-        if every <= item.members.keys():  # the usual line: one set comparison
+        if every <= item.given:  # the usual line: one set comparison
             return item
-        missing = [name for name in names if name not in item.members]
+        missing = [name for name in names if name not in item.given]
         raise DecodeError(
             f"missing {', '.join(missing)}: an update sends every member, so these "
             "would be sent as null and may clear them; give them (null clears one on "
             "purpose), or export with --full; nothing was sent for this line",
-            media_type="application/json",
+            media_type="application/json" if item.members is not None else "application/xml",
             field=missing[0],
         )
 
@@ -415,7 +413,6 @@ async def _run(
     lines = _lines(source_stream)
     next_index = 0
     eof = False
-    warned: set[str] = set()
     # Why no new item may start: None (go on), "interrupt", "fatal" or "write".
     halt: str | None = None
     fatal: tuple[_Line, ShopApiError] | None = None
@@ -452,19 +449,6 @@ async def _run(
             "shopapi: interrupted; finishing the items in flight (Ctrl-C again to abandon them)"
         )
 
-    def warn_dropped(number: int, names: tuple[str, ...]) -> None:
-        for name in names:
-            if name in warned or len(warned) >= MAX_WARNINGS:
-                continue
-            warned.add(name)
-            progress.message(
-                printable(
-                    f"shopapi: warning: line {number}: unknown member {name!r} left out "
-                    f"({ALLOW_UNKNOWN_OPTION}: this version cannot send members it does "
-                    "not know, and the server may reset that field); not repeated"
-                )
-            )
-
     async def items() -> AsyncIterator[Any]:
         nonlocal next_index, eof, wake
         while halt is None:
@@ -498,8 +482,6 @@ async def _run(
             except DecodeError as exc:
                 report.failed(number, raw, None, exc)
                 continue
-            if item.dropped:
-                warn_dropped(number, item.dropped)
             line = _Line(number, raw, item, path_of(item.changes), inserts)
             if journal is not None and journal.done_key(line.journal_key, number):
                 progress.skipped += 1

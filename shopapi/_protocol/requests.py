@@ -56,6 +56,7 @@ from ..codecs._base import normalize_media_type
 from .errorbody import parse_error_body
 
 __all__ = [
+    "RAW_METHODS",
     "Credentials",
     "Request",
     "Secret",
@@ -63,6 +64,7 @@ __all__ = [
     "api_error",
     "basic_auth_header",
     "build_call",
+    "build_raw_request",
     "build_request",
     "check_answer",
     "check_id",
@@ -411,7 +413,14 @@ def _path_renderer(endpoint: Endpoint) -> Callable[[Sequence[object]], str]:
 
 
 def _query_value(param: QueryParam, value: object) -> str:
-    """One filter's value as the query writes it; a wrong type names the filter."""
+    """One filter's value as the query writes it; a wrong type names the filter.
+
+    A date is ISO 8601 with its offset (percent-encoded: a bare ``+`` reads as a space).
+    Web API binds a query value with the invariant culture
+    (``QueryStringValueProviderFactory``), a ``DateTime`` through ``DateTime.Parse``,
+    which keeps an offset's instant but reads text without one as the server's local
+    time: so a naive ``datetime`` is refused rather than sent.
+    """
     kind = param.kind
     problem = None
     if kind is QueryKind.BOOL:
@@ -577,6 +586,117 @@ def build_call(
     return request, plan.expect, check
 
 
+#: The methods :func:`build_raw_request` sends.
+RAW_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH"})
+_UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\?#]")
+
+
+def _raw_path(path: object) -> str:
+    """A relative path below the base URL, each segment percent-encoded.
+
+    Raises:
+        ConfigurationError: Not a relative path of plain segments: absolute, with a
+            scheme, empty, ``.`` or ``..`` segments, a query, a fragment, a backslash or
+            whitespace; nothing may lead outside the base URL.
+    """
+    if not isinstance(path, str):
+        raise ConfigurationError(f"path must be a str, not {type(path).__name__}")
+    problem = None
+    if not path or path.startswith("/"):
+        problem = "is not relative to the base URL (give 'v1/...', without a leading '/')"
+    elif "://" in path or path.split("/", 1)[0].endswith(":"):
+        problem = "names a scheme: only paths below the base URL are sent"
+    elif _UNSAFE_PATH.search(path):
+        problem = "holds whitespace, a backslash, '?' or '#' (give the query as query=)"
+    else:
+        segments = path.split("/")
+        if any(s in ("", ".", "..") for s in segments):
+            problem = "has an empty, '.' or '..' segment"
+    if problem is not None:
+        raise ConfigurationError(f"refusing path {path[:100]!r}: it {problem}")
+    return "/".join(quote(segment, safe="") for segment in path.split("/"))
+
+
+def _raw_query_value(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return quote(value, safe="")
+    if isinstance(value, datetime):
+        if value.tzinfo is None and not isinstance(value, Timestamp):
+            raise ValidationError(
+                [FieldError(name, "is a naive datetime: give an aware one (or a Timestamp)")]
+            )
+        return quote(format_timestamp(value), safe="")
+    if isinstance(value, Iterable) and not isinstance(value, bytes):
+        ids = list(value)
+        if ids and all(type(i) is int for i in ids):
+            return ",".join(map(str, ids))
+    raise ValidationError(
+        [FieldError(name, f"must be a str, int, bool, aware datetime or ids, not {value!r}")]
+    )
+
+
+def build_raw_request(
+    method: str,
+    path: str,
+    base_url: str,
+    codec: Codec,
+    *,
+    query: Mapping[str, object] | None = None,
+    body: object = None,
+    idempotent: bool | None = None,
+) -> Request:
+    """A request to an endpoint no description has (one the help pages do not show).
+
+    The path is taken as plain segments, each percent-encoded, so it always stays below
+    ``base_url``; the query's values are written as the typed filters are (a date as ISO
+    8601 with its offset). A body is ``bytes`` sent as they are, with the codec's
+    ``Content-Type``, or a model, validated and encoded by the codec. Nothing tells
+    whether the endpoint is idempotent, so only a GET is, unless ``idempotent`` says
+    otherwise (ShopCtrl's own ``PUT v1/Shops/{shopId}/Ticket`` adds a ticket).
+
+    Raises:
+        ConfigurationError: An unknown method, or a path that is not below the base URL.
+        ValidationError: A model body that does not validate, or a bad query value.
+    """
+    if method not in RAW_METHODS:
+        raise ConfigurationError(f"method must be one of {', '.join(sorted(RAW_METHODS))}")
+    rendered = _raw_path(path)
+    if query:
+        parts = []
+        for name, value in query.items():
+            if not isinstance(name, str) or not name or _UNSAFE_PATH.search(name):
+                raise ConfigurationError(f"query parameter name {name!r} is not a plain name")
+            if value is not None:
+                parts.append(f"{quote(name, safe='')}={_raw_query_value(name, value)}")
+        if parts:
+            rendered = f"{rendered}?{'&'.join(parts)}"
+    if idempotent is None:
+        idempotent = method == "GET"
+    if body is None:
+        return Request(
+            method,
+            rendered,
+            base_url + rendered,
+            codec_headers(codec, body=False),
+            None,
+            idempotent,
+        )
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        data = bytes(body)
+    elif attrs.has(type(body)):
+        errors = [] if is_valid(body) else field_errors(body)
+        if errors:
+            raise ValidationError(errors, type_name=type(body).__name__)
+        data = codec.encode(body)
+    else:
+        raise ConfigurationError(f"body must be bytes or a model, not {type(body).__name__}")
+    return Request(method, rendered, base_url + rendered, codec_headers(codec), data, idempotent)
+
+
 _STATUS_ERRORS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -656,6 +776,8 @@ def read_answer(
         raise api_error(request, status, headers, body, attempts=attempts)
     if expect is None:
         return None
+    if expect is bytes:  # a raw request that asked for no model: the body as it came
+        return body
     decoder = pick_decoder(codec, registry, headers.get("Content-Type"))
     value = decoder.decode(body, expect)
     if check is not None:

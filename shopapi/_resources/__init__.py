@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import message_conversations, shop_groups
+from . import customers, message_conversations, orders, products, shop_groups, shops, tickets
 from .spec import Resource
 
 __all__ = ["RESOURCES"]
 
 #: Every resource, in the order the README presents them.
-RESOURCES: Final[tuple[Resource, ...]] = (message_conversations.RESOURCE, shop_groups.RESOURCE)
+RESOURCES: Final[tuple[Resource, ...]] = (
+    message_conversations.RESOURCE,
+    tickets.RESOURCE,
+    shop_groups.RESOURCE,
+    orders.RESOURCE,
+    products.RESOURCE,
+    shops.RESOURCE,
+    customers.RESOURCE,
+)

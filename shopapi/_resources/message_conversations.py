@@ -25,7 +25,8 @@ import attrs
 
 from .._exceptions import ConfigurationError
 from .._wire.enums import MessageSenderTypeEnum, MessageTypeEnum, PlatformKindEnum
-from .._wire.fields import boolean, enum_field, integer, string, timestamp
+from .._wire.fields import boolean, enum_field, integer, keep_unknown, string, timestamp
+from .._wire.unknown import Unknown
 from .api import Caller, Items
 from .spec import Endpoint, Key, Paging, PathParam, Resource, Role
 
@@ -70,6 +71,7 @@ class MessageConversationBasicInfo:
         "PlatformKindEnumValue", PlatformKindEnum, required=True
     )
     channel_id: str | None = string("ChannelId", 255)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -120,6 +122,7 @@ class BasicInfoFields(TypedDict, total=False):
     employee_id: int | None
     platform_kind_enum_value: PlatformKindEnum | int | str
     channel_id: str | None
+    unknown: Unknown
 
 
 class ConversationFields(BasicInfoFields, total=False):
@@ -270,6 +273,7 @@ class MessageBasicInfo:
     type_enum_value: MessageTypeEnum | int | str = enum_field(
         "TypeEnumValue", MessageTypeEnum, required=True
     )
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Unpack, cast
 
 import attrs
 
-from .._wire.fields import Kind, WireSpec, _field, integer, string
+from .._wire.fields import Kind, WireSpec, _field, integer, keep_unknown, string
+from .._wire.unknown import Unknown
 from .api import BulkOptions, Caller, InsertOptions, Items
 from .spec import Endpoint, PathParam, Resource, Role
 
@@ -27,6 +28,7 @@ class _ShopGroupChangesBase:
     id: int = integer("Id", required=True)  # PUT: "Required"; POST: "Must be 0"
     name: str = _field(_NAME)
     shop_owner_id: int = integer("ShopOwnerId", nullable=False, required=True)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -41,6 +43,7 @@ class _ShopGroupBase:
     id: int | None = integer("Id")
     name: str = _field(_NAME)
     shop_owner_id: int = integer("ShopOwnerId", nullable=False, required=True)
+    unknown: Unknown = keep_unknown()
 
 
 @attrs.frozen(kw_only=True)
@@ -58,6 +61,7 @@ class ProductGroupBasicInfo:
     name: str | None = string("Name", 100)
     parent_product_group_id: int | None = integer("ParentProductGroupId")
     nr_of_childs: int | None = integer("NrOfChilds", nullable=False)
+    unknown: Unknown = keep_unknown()
 
 
 _ROOT = "v1/ShopGroups"

@@ -115,12 +115,16 @@ class QueryParam:
         kind: How its value is written.
         default: The value the help page documents as default, or ``None``: then it is
             sent only when given.
+        fields: For a text search, the answer's fields it covers as the help page names
+            them (``search``: ``Name, Code, HSCode, EAN``); the fake server searches
+            those its model shows.
     """
 
     wire: str
     name: str
     kind: QueryKind
     default: object = None
+    fields: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -164,11 +168,16 @@ class Endpoint:
         answer: The answer's model type (a list's item type), or ``None`` for no body.
         keys: The fields that must equal path parameters, in the body before sending
             and in the answer (each item of a list) after.
-        insert_id: For an insert, the body field that must be 0.
+        insert_id: For an insert, the body field that must be 0; ``None`` only for an
+            insert whose help page is cut off before any id field shows (``POST
+            v1/Shops``): then nothing is checked, as nothing is invented about a field
+            no page shows. Whatever it is, an insert is never retried unless the
+            request provably never reached the server.
         collection: The stored collection it reads or writes (the fake server's
             storage; two endpoints with the same collection address the same items).
         summary: The help page's description.
         documented: ``False`` for an endpoint no help page shows (said in its docs).
+        partial: The help page is cut off, so it may document more than is shown.
     """
 
     name: str
@@ -185,6 +194,7 @@ class Endpoint:
     collection: str
     summary: str
     documented: bool = True
+    partial: bool = False
 
     def __attrs_post_init__(self) -> None:
         placeholders = [(star == "*", wire) for star, wire in _PLACEHOLDER.findall(self.path)]
@@ -217,8 +227,14 @@ class Endpoint:
             wires += [PAGE_SIZE, PAGE_NUMBER]
         if len(set(wires)) != len(wires):
             raise ValueError(f"{self.path}: a query parameter is declared twice")
-        if (self.insert_id is not None) != (self.role is Role.INSERT):
-            raise ValueError(f"{self.path}: insert_id is for inserts, and every insert has one")
+        if self.insert_id is not None and self.role is not Role.INSERT:
+            raise ValueError(f"{self.path}: insert_id is for inserts")
+        if self.role is Role.INSERT and self.insert_id is None:
+            # Only a cut-off page may leave it unsaid, and only where no id field shows.
+            if not self.partial:
+                raise ValueError(f"{self.path}: every insert whose page is whole has insert_id")
+            if self.body is not None and "id" in attrs.fields_dict(self.body):
+                raise ValueError(f"{self.path}: its body shows an id field: name it insert_id")
         if (self.body is not None) != (self.role in (Role.UPDATE, Role.INSERT)):
             raise ValueError(f"{self.path}: updates and inserts take a body, reads do not")
 

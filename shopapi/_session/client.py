@@ -24,7 +24,7 @@ from collections.abc import (
 )
 from operator import attrgetter
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, overload
 
 import aiohttp
 import attrs
@@ -45,15 +45,21 @@ from .._protocol.requests import (
     Request,
     api_error,
     build_call,
+    build_raw_request,
     check_page,
     normalize_base_url,
     read_answer,
 )
 from .._protocol.retry import CallState, GiveUp, RetryBudget, RetryPolicy
 from .._resources import RESOURCES
+from .._resources.customers import Customers
 from .._resources.message_conversations import MessageConversations
+from .._resources.orders import Orders
+from .._resources.products import Products
 from .._resources.shop_groups import ShopGroups
+from .._resources.shops import Shops
 from .._resources.spec import Endpoint
+from .._resources.tickets import Tickets
 from ..codecs import Codec, CodecRegistry, JsonCodec, default_registry
 from .transport import RawResponse, UrlBuilder, send
 
@@ -205,8 +211,19 @@ class ShopApiClient:
     # a user's mypy sees each one's type (tests/test_typing_surface.py checks the pairs).
     message_conversations: MessageConversations
     """``v1/Shops/{shopId}/MessageConversations``: conversations and their messages."""
+    tickets: Tickets
+    """``PUT v1/Shops/{shopId}/Ticket``: a new ticket (an insert, whatever its verb)."""
     shop_groups: ShopGroups
     """``v1/ShopGroups``: shop groups and their root product groups."""
+    orders: Orders
+    """Orders and their fulfilment: orders (and new ones), shipments, parcels, statuses."""
+    products: Products
+    """Products, product groups and their products, shop products, resources, files."""
+    shops: Shops
+    """The user's shops with their sync status, a shop's payment terms, new shops, shop
+    owners."""
+    customers: Customers
+    """A shop owner's customers."""
 
     def __repr__(self) -> str:
         auth = "<redacted>" if self._credentials is not None else None
@@ -260,6 +277,80 @@ class ShopApiClient:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        answer: type[T],
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        idempotent: bool | None = None,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        answer: None = None,
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        idempotent: bool | None = None,
+    ) -> bytes: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        answer: Any = None,
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Call an endpoint the help pages do not document: the escape hatch.
+
+        Nothing is invented: an endpoint or field no page shows has no method or model
+        here. This reaches one anyway, with everything a typed method gets but the key
+        checks (no description says which fields must match the URL): the credentials,
+        the retry policy, the limits, the codec and the answer's status and type checks.
+
+        Args:
+            method: ``GET``, ``POST``, ``PUT``, ``DELETE`` or ``PATCH``.
+            path: Below the base URL, as plain segments (``v1/Shops/1/Notes``), each
+                percent-encoded; a path that would leave the base URL (``..``, a
+                leading ``/``, a scheme) is refused.
+            answer: The model to decode a 2xx's body into (``list[Model]`` for an
+                array); ``None`` returns the body's bytes, unread.
+            query: Query parameters: str, int, bool, an aware datetime (ISO 8601 with
+                its offset) or ids (comma-separated); ``None`` values are left out.
+            body: ``bytes`` sent as they are (with the codec's ``Content-Type``), or a
+                model, validated and encoded by the codec.
+            idempotent: Whether a retry after a timeout, a drop or a 5xx is harmless.
+                By default only a GET is: the API's own ``PUT v1/Shops/{shopId}/Ticket``
+                adds a ticket, so a PUT is not assumed safe to repeat.
+
+        Raises:
+            ConfigurationError: A bad method or path; nothing was sent.
+            ValidationError: A model body or query value that does not validate.
+            ApiError: A non-2xx answer (the subclass per status).
+            DecodeError: A 2xx whose body is not an ``answer``.
+            TransportError: No usable answer, after the retries.
+        """
+        built = build_raw_request(
+            method,
+            path,
+            self._base_url,
+            self._codec,
+            query=query,
+            body=body,
+            idempotent=idempotent,
+        )
+        return await self._call(built, expect=bytes if answer is None else answer)
 
     def _pool_size(self, session: aiohttp.ClientSession | None) -> int | None:
         """How many connections the session's pool lends at once (``None``: no limit).

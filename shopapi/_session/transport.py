@@ -17,13 +17,19 @@ Two promises are kept here, on every answer (success, error, each retry):
   with the value redacted, and the locals of aiohttp's finished frames are cleared. The
   value itself is a :class:`~shopapi._protocol.requests.Secret`, whose ``repr`` is redacted, for
   the frames that are still running (``capture_locals=True``).
+* **A request that is not idempotent is sent once.** aiohttp resends a PUT (or any
+  method RFC 9110 calls idempotent) by itself when a kept-alive connection drops,
+  before any retry policy sees it; ``PUT v1/Shops/{shopId}/Ticket`` adds a ticket, so
+  such a resend could add two. For a non-idempotent request a middleware turns that
+  drop into an error aiohttp does not resend (:class:`_NotResent`), translated as
+  the drop itself.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import aiohttp
 from aiohttp import hdrs
@@ -85,6 +91,31 @@ class UrlBuilder:
             query_string=query,
             encoded=True,
         )
+
+
+class _NotResent(aiohttp.ClientConnectionError):
+    """A dropped connection that aiohttp must not resend the request after (it resends
+    only :class:`aiohttp.ClientOSError` and :class:`aiohttp.ServerDisconnectedError`)."""
+
+    def __init__(self, dropped: aiohttp.ClientError) -> None:
+        super().__init__(str(dropped))
+        self.dropped = dropped
+
+
+async def _no_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """The middleware of a non-idempotent request: a drop after connecting is raised
+    as :class:`_NotResent`; a refused connection (never sent) passes unchanged."""
+    try:
+        return await handler(request)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
+        raise
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _NotResent(exc) from exc
+
+
+_NO_RESEND: Final = (_no_resend,)
 
 
 async def _read_capped(
@@ -151,6 +182,7 @@ async def send(
             timeout=client_timeout,
             allow_redirects=False,
             ssl=ssl,  # type: ignore[arg-type]
+            middlewares=None if request.idempotent else _NO_RESEND,
         )
         try:
             status = resp.status
@@ -220,6 +252,8 @@ def _translate(
 ) -> TransportError:
     """The TransportError for an aiohttp error (the caller chains it)."""
     method, where = request.method, request.url
+    if isinstance(exc, _NotResent):
+        exc = exc.dropped
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectError("timed out connecting", method=method, url=where, request_sent=False)
     if isinstance(exc, aiohttp.ServerTimeoutError):

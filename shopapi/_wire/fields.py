@@ -19,16 +19,19 @@ from typing import Any
 import attrs
 
 from .._exceptions import ConfigurationError
+from .unknown import EMPTY, UNKNOWN_KEY
 
 __all__ = [
     "Kind",
     "WireField",
     "WireSpec",
     "boolean",
+    "coded_field",
     "decimal_field",
     "enum_field",
     "integer",
     "json_order",
+    "keep_unknown",
     "list_field",
     "model_field",
     "string",
@@ -45,6 +48,7 @@ class Kind(enum.Enum):
 
     STR = "string"
     INT = "integer"
+    CODED = "coded integer"
     BOOL = "boolean"
     TIMESTAMP = "date"
     ENUM = "enum"
@@ -110,6 +114,17 @@ def integer(wire: str, *, nullable: bool = True, required: bool = False) -> Any:
 def boolean(wire: str, *, nullable: bool = False, required: bool = False) -> Any:
     """A ``bool`` or ``bool?`` field."""
     return _field(WireSpec(wire, Kind.BOOL, nullable=nullable, required=required))
+
+
+def coded_field(
+    wire: str, enum_cls: type[enum.IntEnum], *, nullable: bool = True, required: bool = False
+) -> Any:
+    """An ``int`` or ``int?`` whose values the help pages name (``ShipmentStatusId``:
+    ``Delivered = 4``): an integer in JSON *and* XML, as a .NET ``int`` property is, held
+    as a member of ``enum_cls``. The set is open: a value the pages do not name is kept as
+    the plain ``int`` and written back unchanged.
+    """
+    return _field(WireSpec(wire, Kind.CODED, nullable=nullable, required=required, enum=enum_cls))
 
 
 def timestamp(wire: str, *, nullable: bool = True) -> Any:
@@ -186,6 +201,20 @@ def list_field(wire: str, item: str | type) -> Any:
         spec = WireSpec("", Kind.MODEL, nullable=False, model=_model(wire, item))
     model = item if not isinstance(item, str) else None
     return _field(WireSpec(wire, Kind.LIST, model=model, item=spec))
+
+
+def keep_unknown() -> Any:
+    """The one field a model declares to keep what it does not know:
+    ``unknown: Unknown = keep_unknown()``.
+
+    It holds the JSON members or XML elements the model does not declare, as they came,
+    and the codecs write them back in place (see :mod:`shopapi._wire.unknown`). It takes
+    no part in ``==`` or ``hash``: those compare the documented values, and raw text is
+    no value (the same data read from JSON and from XML should compare equal). Compare
+    ``a.unknown == b.unknown`` explicitly when that matters. Its repr shows names only.
+    Subclasses inherit it.
+    """
+    return attrs.field(default=EMPTY, eq=False, kw_only=True, metadata={UNKNOWN_KEY: True})
 
 
 @cache

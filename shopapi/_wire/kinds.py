@@ -233,6 +233,18 @@ def _xml_int(t: str | None, wire: str) -> int | None:
     return value
 
 
+def _xml_coded(enum_cls: Any, t: str | None, wire: str) -> Any:
+    value = _xml_int(t, wire)
+    return None if value is None else enum_from_int(enum_cls, value)
+
+
+def _coded_int(value: object, wire: str) -> int:
+    """For the writers: a coded value's integer (a member's, or the int kept as read)."""
+    if type(value) is bool or not isinstance(value, int):
+        raise TypeError(wire)
+    return int(value)
+
+
 def _xml_bool(t: str | None, wire: str) -> bool | None:
     if t is None:
         return None
@@ -469,6 +481,69 @@ class _Int(_Scalar):
 
     def xml_text(self, f: WireField, v: str, g: Gen) -> str:
         return f"str({v})"
+
+
+class _Coded(_Int):
+    """A .NET ``int`` whose values the pages name: an open IntEnum in Python.
+
+    Unlike a .NET enum (a name in XML), the property is an ``int``, so both serializers
+    write the digits. Read, a named value becomes its member and any other int32 stays
+    a plain ``int``, written back unchanged (as :class:`_Enum` keeps an unknown integer);
+    written, a member or an ``int`` is its integer.
+    """
+
+    kind = Kind.CODED
+
+    def problem(
+        self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
+    ) -> list[tuple[str, str]]:
+        assert f.enum is not None
+        if type(value) is bool or not isinstance(value, int):
+            return [("", f"must be a {f.enum.__name__} or an int, not {type(value).__name__}")]
+        if not INT32_MIN <= value <= INT32_MAX:
+            return [("", f"{value} is outside the 32-bit range of a .NET int")]
+        return []
+
+    def valid(self, f: WireField, v: str, g: Gen) -> list[str]:
+        return [
+            f"if type({v}) is not int and (type({v}) is bool or not isinstance({v}, int)):",
+            "    return False",
+            f"if not {INT32_MIN} <= {v} <= {INT32_MAX}: return False",
+        ]
+
+    def json_write(self, f: WireField, v: str, g: Gen) -> list[str]:
+        # orjson writes an IntEnum member as its integer: only another type is converted.
+        e = g.add("E", f.enum)
+        g.ns["_coded_int"] = _coded_int
+        return [
+            f"if type({v}) is not int and type({v}) is not {e}: {v} = _coded_int({v}, {f.wire!r})"
+        ]
+
+    def _member(self, f: WireField, v: str, g: Gen) -> str:
+        # The member map's get, inlined: a named value's member, else the int itself.
+        assert f.enum is not None
+        members = g.add("members", f.enum._value2member_map_)
+        return f"{v} = {members}.get({v}, {v})"
+
+    def json_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
+        return [*super().json_read(f, v, w, g), self._member(f, v, g)]
+
+    def json_fast_read(self, f: WireField, v: str, g: Gen) -> list[str]:
+        return [self._member(f, v, g)]
+
+    def xml_write(self, f: WireField, v: str, tag: str, g: Gen) -> list[str]:
+        # An IntEnum's str() is its digits (Python 3.11's ReprEnum), as an int's is.
+        e = g.add("E", f.enum)
+        g.ns["_coded_int"] = _coded_int
+        return [
+            f"if type({v}) is not int and type({v}) is not {e}: {v} = _coded_int({v}, {tag!r})",
+            f"{v} = {_element(tag, f'str({v})')}",
+        ]
+
+    def xml_read(self, f: WireField, v: str, w: str, g: Gen) -> list[str]:
+        e = g.add("E", f.enum)
+        g.ns["_xml_coded"] = _xml_coded
+        return [f"{v} = _xml_coded({e}, _text({v}, {w}), {w})"]
 
 
 class _Bool(_Scalar):
@@ -878,5 +953,15 @@ class _List(KindRules):
 #: The kinds, one entry each: the only place that says what a kind does.
 KINDS: Final[Mapping[Kind, KindRules]] = {
     rules.kind: rules
-    for rules in (_Str(), _Int(), _Bool(), _Timestamp(), _Decimal(), _Enum(), _Model(), _List())
+    for rules in (
+        _Str(),
+        _Int(),
+        _Coded(),
+        _Bool(),
+        _Timestamp(),
+        _Decimal(),
+        _Enum(),
+        _Model(),
+        _List(),
+    )
 }

@@ -16,6 +16,7 @@ from .._exceptions import FieldError, ValidationError
 from .codegen import compile_function
 from .fields import xml_order
 from .kinds import INT32_MAX, INT32_MIN, KINDS, NAIVE_MESSAGE, Gen, utf16_length
+from .unknown import unknown_attr
 
 __all__ = [
     "INT32_MAX",
@@ -46,6 +47,18 @@ def field_errors(obj: object, *, fmt: Format | None = None) -> list[FieldError]:
     """
     errors = []
     cls: type = type(obj)
+    name = unknown_attr(cls)
+    kept = getattr(obj, name) if name is not None else None
+    if fmt is not None and kept and kept.format != fmt:
+        for m in kept.members:
+            errors.append(
+                FieldError(
+                    m.name,
+                    f"is an unknown member kept as raw {kept.format.upper()}, which "
+                    f"{fmt.upper()} cannot carry as it came; send the body as "
+                    f"{kept.format.upper()}, or drop_unknown() it on purpose",
+                )
+            )
     for f in xml_order(cls):
         value = getattr(obj, f.name)
         if value is None:

@@ -2,6 +2,8 @@
 
 Use :class:`JsonCodec`, or :func:`configure_converter` to teach a cattrs converter the
 same rules (``converter.unstructure(model)`` then gives the dict Json.NET would write).
+The rules are listed there; among them, members a model does not declare are kept as
+their raw text and written back in place (:class:`~shopapi.Unknown`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import orjson
 
 from .._exceptions import DecodeError
 from .._wire.decimals import decimal_json_text
-from .._wire.fields import WireField, json_order
+from .._wire.fields import Kind, WireField, json_order
 from .._wire.kinds import (
     INT32_MAX,
     INT32_MIN,
@@ -30,6 +32,7 @@ from .._wire.kinds import (
     json_timestamp,
 )
 from .._wire.timestamps import Timestamp, format_timestamp
+from .._wire.unknown import EMPTY, Unknown, UnknownMember, merge, unknown_attr
 from ._base import (
     compile_function,
     construct_lines,
@@ -73,8 +76,159 @@ def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
             lines.append(f"    if {v} is not None:")
             lines.extend("        " + line for line in rules.json_write(f, v, g))
         items.append(f"{f.wire!r}: {v}")
-    lines.append("    return {" + ", ".join(items) + "}")
+    lines.append("    r = {" + ", ".join(items) + "}")
+    if (u := unknown_attr(cls)) is not None:
+        ns["_put_back"] = _put_back
+        lines.append(f"    if o.{u}.members: r = _put_back(r, o.{u})")
+    lines.append("    return r")
     return compile_function("unstructure", "\n".join(lines) + "\n", ns)
+
+
+def _put_back(r: dict[str, Any], unknown: Unknown) -> dict[str, Any]:
+    """``r`` with the unknown members back in place, their text as it came."""
+    if unknown.format != "json":
+        # Validation names the members (raise_invalid asks it).
+        raise TypeError(f"unknown members kept from {unknown.format}")
+    return {
+        k: orjson.Fragment(v.raw) if type(v) is UnknownMember else v
+        for k, v in merge(list(r.items()), unknown)
+    }
+
+
+class _NeedRaw(Exception):
+    """Unknown members met in parsed values: their text must come from the body."""
+
+
+def _keep_json(d: dict[str, Any], known: frozenset[str]) -> Unknown:
+    """The members of ``d`` not in ``known``, with the known member each followed.
+
+    Their values must be :class:`msgspec.Raw` (from :func:`_raw_tree`), which keep the
+    text; a parsed value raises :class:`_NeedRaw` so that the caller reads the text.
+    """
+    members = []
+    after = None
+    for k, v in d.items():
+        if k in known:
+            after = k
+        elif type(v) is msgspec.Raw:
+            members.append(UnknownMember(k, bytes(v).decode("utf-8"), after))
+        else:
+            raise _NeedRaw
+    return Unknown("json", tuple(members))
+
+
+_RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAW_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _raw_tree(data: bytes | str, cls: type, exact: bool) -> Any:
+    """Parse ``data`` for ``cls`` keeping the text of every member ``cls`` lacks.
+
+    Known members are parsed as the reference path parses them; unknown ones (at any
+    depth the model describes) stay :class:`msgspec.Raw`. Only the members the model
+    describes are descended into, so the work is the body's size times the model's
+    depth, however deep the unknown values nest.
+    """
+    try:
+        d = _RAW_OBJECT.decode(data)
+    except msgspec.ValidationError:  # not an object: the structure hook says what it is
+        return _parse(data, exact)
+    descend = _descend(cls)
+    out: dict[str, Any] = {}
+    for k, raw in d.items():
+        sub = descend.get(k)
+        if sub is not None:
+            read, model = sub
+            out[k] = read(bytes(raw), model, exact)
+        elif k in descend:
+            out[k] = _parse(raw, exact)
+        else:
+            out[k] = raw
+    return out
+
+
+def _raw_list(data: bytes | str, item: type, exact: bool) -> Any:
+    try:
+        items = _RAW_ARRAY.decode(data)
+    except msgspec.ValidationError:
+        return _parse(data, exact)
+    return [_raw_tree(bytes(x), item, exact) for x in items]
+
+
+def _parse(data: Any, exact: bool) -> Any:
+    """One value, parsed as the reference path parses it."""
+    data = data if type(data) is str else bytes(data)
+    return _EXACT.decode(data) if exact else orjson.loads(data)
+
+
+@functools.cache
+def _descend(cls: type) -> dict[str, tuple[Callable[..., Any], type] | None]:
+    """Each wire member of ``cls``: how to read a nested model or model list, or None."""
+    out: dict[str, tuple[Callable[..., Any], type] | None] = {}
+    for f in json_order(cls):
+        read = _DESCEND.get(f.kind)
+        out[f.wire] = (read, f.model) if read is not None and f.model is not None else None
+    return out
+
+
+_DESCEND: dict[Kind, Callable[..., Any]] = {Kind.MODEL: _raw_tree, Kind.LIST: _raw_list}
+
+
+def _raw_body(data: bytes | str, cls: Any, exact: bool) -> Any:
+    """The body parsed for ``cls`` (a model or ``list[Model]``) by :func:`_raw_tree`."""
+    item = list_item_type(cls)
+    try:
+        if item is not None:
+            return _raw_list(data, item, exact)
+        return _raw_tree(data, cls, exact)
+    except RecursionError:
+        raise DecodeError(_TOO_DEEP, media_type=MEDIA_TYPE) from None
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError) as exc:
+        raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
+
+
+_TOO_DEEP = "an unknown member nests too deeply to be kept"
+#: Writes a parsed unknown value back to text: msgspec, whose depth limit is the one
+#: msgspec's reading of the raw text has, so that both ways in agree on what is too deep.
+_REWRITE = msgspec.json.Encoder(decimal_format="number").encode
+
+
+def _raw_values(value: Any, cls: Any) -> Any:
+    """Parsed ``value`` for ``cls`` with each unknown member's value written back to text
+    (as orjson writes it: the original text is gone), for :func:`_keep_json`."""
+    item = list_item_type(cls)
+    if item is not None:
+        return [_raw_values(x, item) for x in value] if type(value) is list else value
+    if type(value) is not dict:
+        return value  # the structure hook says what is wrong with it
+    descend = _descend(cls)
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k not in descend:
+            try:
+                out[k] = msgspec.Raw(_REWRITE(v))
+            except RecursionError:  # as deep as _raw_body refuses: the same error
+                raise DecodeError(_TOO_DEEP, media_type=MEDIA_TYPE) from None
+        elif (sub := descend[k]) is not None:
+            read, model = sub
+            out[k] = _raw_values(v, list[model] if read is _raw_list else model)  # type: ignore[valid-type]
+        else:
+            out[k] = v
+    return out
+
+
+def _converter_structure_fn(cls: type) -> Callable[[Any, Any], Any]:
+    """The converter's hook: :func:`_structure_fn`'s, keeping unknown members of parsed
+    values as orjson writes them (their original text is gone)."""
+    fn = _structure_hook(cls)
+
+    def structure(d: Any, _type: Any = None) -> Any:
+        try:
+            return fn(d, _type)
+        except _NeedRaw:
+            return fn(_raw_values(d, cls), _type)
+
+    return structure
 
 
 def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
@@ -99,6 +253,12 @@ def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
     for i, f in enumerate(fields):
         lines.append(f"        v{i} = g({f.wire!r})")
     assignments: list[tuple[str, str]] = []
+    if (u := unknown_attr(cls)) is not None:
+        # Only the slow branch can hold unknown members.
+        ns.update(_KNOWN=frozenset(ns["_KEYS"]), _keep=_keep_json, _EMPTY=EMPTY)
+        lines.insert(-len(fields) - 4, "    u = _EMPTY")
+        lines.append("        if not _KNOWN.issuperset(d): u = _keep(d, _KNOWN)")
+        assignments.append((u, "u"))
     for i, f in enumerate(fields):
         v = f"v{i}"
         w = repr(f.wire)
@@ -172,8 +332,51 @@ def _fast_decoder(cls: Any) -> Callable[[bytes], Any] | None:
     return decode
 
 
-def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
-    """A msgspec struct of ``cls``'s wire members, and ``struct -> model``."""
+@functools.cache
+def _fast_keeping(cls: Any) -> Callable[[bytes], Any] | None:
+    """:func:`_fast_decoder`'s reading of a body with unknown members, keeping them.
+
+    A struct that ignores unknown members reads the known ones as the fast path does,
+    and one more parse in C (each member's raw text) gives the unknown ones: a newer
+    server's every answer need not take the reference path and its per-value parsing. ``None`` where there is no
+    fast path, or the model keeps no unknown members.
+    """
+    item = list_item_type(cls)
+    model = item if item is not None else cls
+    if _fast_decoder(cls) is None or unknown_attr(model) is None:
+        return None
+    wire, build = _wire_struct(model, forbid_unknown=False)
+    known = frozenset(f.wire for f in json_order(model))
+    raw_object = _RAW_OBJECT.decode
+
+    keep = _keep_json
+    # What the reference path's orjson refuses anywhere in the body (a number past a
+    # double, an integer past 64 bits, bad UTF-8, in a member msgspec skips or in the
+    # first of two members of one name) is refused here too: the same outcome. orjson
+    # only checks: the per-value parsing of the reference path is what this saves.
+
+    if item is None:
+        decode_one: Callable[[bytes], Any] = msgspec.json.Decoder(wire).decode
+
+        def decode(data: bytes) -> Any:
+            orjson.loads(data)
+            return build(decode_one(data), keep(raw_object(data), known))
+
+    else:
+        decode_many = msgspec.json.Decoder(list[wire]).decode  # type: ignore[valid-type]
+        raw_items = _RAW_ARRAY.decode
+
+        def decode(data: bytes) -> Any:
+            orjson.loads(data)
+            items = decode_many(data)
+            raws = raw_items(data)
+            return [build(w, keep(raw_object(r), known)) for w, r in zip(items, raws, strict=True)]
+
+    return decode
+
+
+def _wire_struct(cls: type, *, forbid_unknown: bool = True) -> tuple[type, Callable[..., Any]]:
+    """A msgspec struct of ``cls``'s wire members, and ``(struct, unknown) -> model``."""
     fields = json_order(cls)
     wire: type = msgspec.defstruct(
         f"{cls.__name__}Wire",
@@ -183,14 +386,14 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
         ],
         kw_only=True,
         rename={f.name: f.wire for f in fields},
-        forbid_unknown_fields=True,
+        forbid_unknown_fields=forbid_unknown,
         gc=False,
     )
-    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple}
+    ns: dict[str, Any] = {"_astuple": msgspec.structs.astuple, "_EMPTY": EMPTY}
     g = Gen(ns, _structure_hook)
     index = {f.name: i for i, f in enumerate(fields)}
     unpacked = "".join(f"v{index[f.name]}, " for f in msgspec.structs.fields(wire))
-    lines = ["def build(w):", f"    {unpacked}= _astuple(w)"]
+    lines = ["def build(w, u=_EMPTY):", f"    {unpacked}= _astuple(w)"]
     assignments: list[tuple[str, str]] = []
     for i, f in enumerate(fields):
         v = f"v{i}"
@@ -199,6 +402,8 @@ def _wire_struct(cls: type) -> tuple[type, Callable[[Any], Any]]:
             lines.append(f"    if {v} is not None:")
             lines.extend("        " + line for line in fast)
         assignments.append((f.name, v))
+    if (u := unknown_attr(cls)) is not None:
+        assignments.append((u, "u"))
     lines.extend(construct_lines(cls, assignments, ns))
     return wire, compile_function("build", "\n".join(lines) + "\n", ns)
 
@@ -236,8 +441,18 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     * Dates use .NET's round-trip form with up to 7 fractional digits, trailing zeros
       trimmed; ``Z`` for UTC, an offset for local times, no suffix for unspecified.
     * ``None`` is written as ``null``. On reading, ``null`` and a missing property both
-      mean ``None``; unknown properties are ignored; a wrong type is a
-      :class:`~shopapi.DecodeError` naming the property.
+      mean ``None``; a wrong type is a :class:`~shopapi.DecodeError` naming the property.
+    * A property the model does not declare is kept (in its ``unknown`` field, a
+      :class:`~shopapi.Unknown`): its value's text exactly as it came (``12.50``, a nested
+      object, whitespace and all), after the known property it followed, and written back
+      there, so a read-modify-write never drops a field the help pages do not show. This
+      holds in nested models and list items too. Only a body read by
+      :meth:`JsonCodec.decode` has that text; from values already parsed (a converter's
+      ``structure``) the value is written back as msgspec writes it. Members kept from
+      XML cannot be written as JSON: a :class:`~shopapi.ValidationError` names them
+      (:func:`~shopapi.drop_unknown` drops them on purpose). Json.NET's three extra
+      escapes apply to them as to everything written. A value nested too deeply for
+      msgspec to keep (about a thousand levels) is a :class:`~shopapi.DecodeError`.
     * Decimals are numbers with their scale (``12.50``) and no exponent, and an integral
       one gets ``.0`` (``100.0``), as Json.NET writes them; a negative zero loses its
       sign. They are read exactly (every number of a model with a decimal is parsed as
@@ -257,7 +472,7 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
     converter.register_unstructure_hook(datetime, format_timestamp)
     converter.register_structure_hook(Timestamp, lambda v, _: json_timestamp(v))
     converter.register_unstructure_hook_factory(is_model, _unstructure_fn)
-    converter.register_structure_hook_factory(is_model, _structure_fn)
+    converter.register_structure_hook_factory(is_model, _converter_structure_fn)
 
 
 def make_converter() -> cattrs.Converter:
@@ -361,6 +576,14 @@ class JsonCodec:
         elif (fast := self._fast_decoder(cls)) is not None:
             try:
                 return fast(data)  # type: ignore[no-any-return]
+            except msgspec.ValidationError as exc:
+                # A newer server's usual answer: members the model does not declare.
+                hashable: Any = cls  # it has a fast decoder, so it is a model class
+                if "unknown field" in str(exc) and (keep := _fast_keeping(hashable)) is not None:
+                    try:
+                        return keep(data)  # type: ignore[no-any-return]
+                    except (msgspec.DecodeError, DecodeError, ValueError, RecursionError):
+                        pass  # the reference path reads it, or says why not
             except (msgspec.DecodeError, DecodeError, ValueError, RecursionError):
                 # Not the usual answer, or not valid at all (msgspec's errors, a bad
                 # date, bad UTF-8, deep nesting): the reference path below reads it,
@@ -371,7 +594,7 @@ class JsonCodec:
                 value = _EXACT.decode(data)
             except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
-            return self.structure(value, cls)
+            return self._read(value, data, cls, exact=True)
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -380,7 +603,15 @@ class JsonCodec:
             ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError(f"malformed JSON: {exc}", media_type=MEDIA_TYPE) from None
-        return self.structure(value, cls)
+        return self._read(value, data, cls, exact=False)
+
+    def _read(self, value: Any, data: bytes | str, cls: type[T], *, exact: bool) -> T:
+        """Structure parsed ``value``; if it holds unknown members, parse ``data`` again
+        keeping their text (only then: the usual answer is parsed once)."""
+        try:
+            return self._structure_value(value, cls)
+        except _NeedRaw:
+            return self._structure_value(_raw_body(data, cls, exact), cls)
 
     @staticmethod
     def _exact(cls: Any) -> bool:
@@ -398,7 +629,17 @@ class JsonCodec:
             return None
 
     def structure(self, value: Any, cls: type[T]) -> T:
-        """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``)."""
+        """Build ``cls`` from already-parsed JSON (a dict, or a list for ``list[X]``).
+
+        Unknown members are kept as orjson writes their parsed values (the original
+        text is gone by then); :meth:`decode` keeps the text as it came.
+        """
+        try:
+            return self._structure_value(value, cls)
+        except _NeedRaw:
+            return self._structure_value(_raw_values(value, cls), cls)
+
+    def _structure_value(self, value: Any, cls: type[T]) -> T:
         hook = self._structure.get(cls)
         if hook is not None:  # a model class seen before
             known: T = hook(value, cls)
@@ -427,5 +668,9 @@ class JsonCodec:
         except KeyError:
             if not is_model(cls):
                 raise TypeError(f"{cls!r} is not a shopapi model") from None
-            fn = self._structure[cls] = self._converter.get_structure_hook(cls)
+            # The default rules' own hook lets _NeedRaw through, for decode() to read
+            # the unknown members' text from the body; a converter's re-serializes.
+            fn = self._structure[cls] = (
+                _structure_hook(cls) if self._fast else self._converter.get_structure_hook(cls)
+            )
             return fn

@@ -2,7 +2,9 @@
 
 Use :class:`XmlCodec`, or :func:`configure_converter` to teach a cattrs converter the
 same rules (``converter.unstructure(model)`` then gives the XML document text, and
-``converter.structure(element, Model)`` reads an lxml element).
+``converter.structure(element, Model)`` reads an lxml element). The rules are listed
+there; among them, elements a model does not declare are kept as they came and written
+back in place (:class:`~shopapi.Unknown`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .._exceptions import ConfigurationError, DecodeError
 from .._wire.fields import xml_order
 from .._wire.kinds import KINDS, XML_MEDIA_TYPE, XSI, Gen, is_nil
 from .._wire.timestamps import Timestamp, format_timestamp, parse_timestamp
+from .._wire.unknown import EMPTY, Unknown, UnknownMember, merge, unknown_attr
 from .._wire.validation import XML_ILLEGAL
 from ._base import (
     compile_function,
@@ -212,8 +215,57 @@ def _children_fn(cls: type, newline: str | None = None) -> Callable[[Any, str], 
         lines.append("    else:")
         lines.extend("        " + line for line in rules.xml_write(f, v, tag, g))
         pieces.append(v)
+    if (u := unknown_attr(cls)) is not None:
+        ns.update(_put_back=_put_back, _TAGS=tuple(f.wire for f in xml_order(cls)))
+        lines.append(f"    if o.{u}.members:")
+        lines.append(f"        return _put_back(({', '.join(pieces)},), _TAGS, o.{u}, nl)")
     lines.append("    return ''.join((" + ", ".join(pieces) + ",))")
     return compile_function("children", "\n".join(lines) + "\n", ns)
+
+
+def _put_back(pieces: tuple[str, ...], tags: tuple[str, ...], unknown: Unknown, nl: str) -> str:
+    """The child elements with the unknown ones back in place, as they came."""
+    if unknown.format != "xml":
+        # Validation names the members (raise_invalid asks it).
+        raise TypeError(f"unknown members kept from {unknown.format}")
+    return "".join(
+        nl + v.raw if type(v) is UnknownMember else v
+        for _, v in merge(list(zip(tags, pieces, strict=True)), unknown)
+    )
+
+
+# The two namespaces every document's root declares: lxml repeats their declarations on
+# a child element it serializes alone, so they are taken out again.
+_INHERITED = re.compile(f' xmlns:(?:xsi="{re.escape(XSI)}"|xsd="{re.escape(XSD)}")')
+_EMPTY_END = re.compile(r"(?<=[^ /])/>")
+
+
+def _element_text(el: Any) -> str:
+    """An element as it came: its tag, attributes, namespaces and content.
+
+    The root's ``xsi``/``xsd`` declarations are not repeated, empty elements end as
+    XmlWriter ends them (``<X />``), and forbidden characters go back to references.
+    """
+    text: str = etree.tostring(el, encoding=str, with_tail=False)
+    end = text.find(">")
+    head = _INHERITED.sub("", text[:end])
+    text = _EMPTY_END.sub(" />", head + text[end:])
+    if _MARK in text:
+        text = unmark(text)
+    return text
+
+
+def _keep_xml(root: Any, known: frozenset[str]) -> Unknown:
+    """The child elements of ``root`` not in ``known``, with the known one each followed."""
+    members = []
+    after = None
+    for el in root:
+        tag = el.tag
+        if tag in known:
+            after = tag
+        elif isinstance(tag, str):
+            members.append(UnknownMember(tag, _element_text(el), after))
+    return Unknown("xml", tuple(members))
 
 
 def _structure_fn(cls: type, *, root: bool = True) -> Callable[..., Any]:
@@ -238,6 +290,11 @@ def _structure_fn(cls: type, *, root: bool = True) -> Callable[..., Any]:
         "    g = els.get",
     ]
     assignments: list[tuple[str, str]] = []
+    if (u := unknown_attr(cls)) is not None:
+        ns.update(_KNOWN=frozenset(f.wire for f in xml_order(cls)), _keep=_keep_xml)
+        lines.append("    u = _keep(root, _KNOWN) if not _KNOWN.issuperset(els) else _EMPTY")
+        ns["_EMPTY"] = EMPTY
+        assignments.append((u, "u"))
     for i, f in enumerate(xml_order(cls)):
         v, w = f"v{i}", repr(f.wire)
         lines.append(f"    {v} = g({w})")
@@ -323,8 +380,16 @@ def configure_converter(converter: cattrs.BaseConverter) -> None:
       ``CheckCharacters = false``: ASP.NET's XML formatter reads it back (the
       conformance suite checks that against the real reader). A strict XML 1.0 parser
       would refuse such a body; send those strings as JSON to reach one.
-    * On reading, any element order is accepted, unknown elements are ignored, and
-      ``xsi:nil``, a missing element and (for strings) nil all mean ``None``. A
+    * On reading, any element order is accepted, and ``xsi:nil``, a missing element and
+      (for strings) nil all mean ``None``.
+    * An element the model does not declare is kept (in its ``unknown`` field, a
+      :class:`~shopapi.Unknown`) as it came: its tag, attributes, namespaces and content,
+      after the known element it followed, and written back there, so a
+      read-modify-write never drops a field the help pages do not show; in nested models
+      and list items too. The root's ``xsi``/``xsd`` declarations are not repeated on it,
+      and an empty element ends as XmlWriter ends one (``<X />``). Elements kept from
+      JSON cannot be written as XML: a :class:`~shopapi.ValidationError` names them
+      (:func:`~shopapi.drop_unknown` drops them on purpose). A
       character reference to a character XML 1.0 forbids (``&#x1;``, as a server
       writing with ``CheckCharacters = false`` sends) reads as that character.
 

@@ -50,7 +50,7 @@ Faults (queue them with :meth:`FakeShopServer.inject`, or draw them at random wi
 except for ``delay``, the update it hits is **not** stored:
 
 * ``Fault.status(code, retry_after=..., body=..., content_type=...)``: answer that
-  status (default body: an ``HttpError`` "<Reason> (injected)").
+  status (default body: an ``HttpError`` whose message is ``"<Reason> (injected)"``).
 * ``Fault.delay(seconds)``: stall, then answer (and store) normally, so a client
   timeout fires while the update still lands.
 * ``Fault.drop(after_body=False)``: close the connection with no answer, before or

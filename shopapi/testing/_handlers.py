@@ -25,6 +25,7 @@ from ..codecs import normalize_media_type
 from ._answers import encode, ok
 from ._enum_names import from_wire_names
 from ._errors import error, invalid, not_found, unsupported_media_type
+from ._filters import Applied, Unapplied, bind, keep, plan
 from ._negotiation import FORMATS, Format, body_format
 from ._routes import int32
 from ._samples import sample_item
@@ -109,6 +110,7 @@ class Handlers:
         self.store = store
         self.infos = infos
         self._bindings: dict[Endpoint, _Binding] = {}
+        self._filters: dict[Endpoint, dict[str, Applied | Unapplied]] = {}
 
     # -- what a success answers -------------------------------------------------------------
 
@@ -166,8 +168,31 @@ class Handlers:
             return invalid(call.fmt, state)
         return numbers[PAGE_SIZE], numbers[PAGE_NUMBER]
 
-    def page(self, call: Call, paging: tuple[int, int] | None) -> list[Any]:
-        """The items of a list call's page, as its answer type."""
+    def filters(self, call: Call) -> list[tuple[Applied, Any]] | web.Response:
+        """The list's filters the query gives, bound (:mod:`._filters`); a 400 for a
+        value that does not bind, a 501 for a filter the fake cannot apply."""
+        endpoint = call.endpoint
+        if not endpoint.query:
+            return []
+        filters = self._filters.get(endpoint)
+        if filters is None:
+            filters = self._filters[endpoint] = plan(endpoint, call.info.collection.stored)
+        given, state, refused = bind(filters, call.query)
+        if state:
+            return invalid(call.fmt, state)
+        if refused:
+            why = "; ".join(f"{r.param.wire}: {r.why}" for r in refused)
+            return error(call.fmt, 501, f"The fake server cannot apply this filter. {why}.")
+        return given
+
+    def page(
+        self,
+        call: Call,
+        paging: tuple[int, int] | None,
+        given: list[tuple[Applied, Any]] | None = None,
+    ) -> list[Any]:
+        """The items of a list call's page (those the filters ``given`` keep), as its
+        answer type."""
         scope = call.info.scope_of(call.values)
         if scope is None:
             return []
@@ -178,7 +203,13 @@ class Handlers:
             start = (number - 1) * size
         answer = call.endpoint.answer
         assert answer is not None
-        items = self.store.page(call.endpoint.collection, scope, start, size)
+        chosen = None
+        if given:
+
+            def chosen(item: Any, changed: datetime | None) -> bool:
+                return keep(given, item, changed)
+
+        items = self.store.page(call.endpoint.collection, scope, start, size, chosen)
         return [project(item, answer) for item in items]
 
     def _list(self, call: Call) -> web.Response:
@@ -188,10 +219,14 @@ class Handlers:
             if isinstance(checked, web.Response):
                 return checked
             paging = checked
+        given = self.filters(call)
+        if isinstance(given, web.Response):
+            return given
         missing = self.missing_parent(call)
         if missing is not None:
             return missing
-        return ok(call.fmt, encode(call.fmt, self.page(call, paging), call.endpoint.answer))
+        page = self.page(call, paging, given)
+        return ok(call.fmt, encode(call.fmt, page, call.endpoint.answer))
 
     def stored(self, call: Call) -> Any:
         """The item a GET or UPDATE addresses, or ``None``: by its identity when the path
@@ -283,6 +318,7 @@ class Handlers:
         if endpoint.role is Role.INSERT:
             item = _inserted(item, self.store.peek_id(endpoint.collection), collection.identity)
         else:
+            assert collection.identity is not None  # describe(): an update's has one
             ident = getattr(item, collection.identity)
             if self.store.get(endpoint.collection, scope, ident) is None and not create_missing:
                 return self._missing(info, call.values, ident, call.fmt)
@@ -293,22 +329,28 @@ class Handlers:
             # A value known only in the request's format (the real server knows every
             # value); answer as ASP.NET does for an unhandled exception.
             return error(call.fmt, 500, f"An error has occurred. {exc}")
+        new_id = None
         if endpoint.role is Role.INSERT:
-            self.store.take_id(endpoint.collection)
-        self.store.put(endpoint.collection, scope, item)
+            new_id = self.store.take_id(endpoint.collection)
+        self.store.put(endpoint.collection, scope, item, new_id)
         self.store.bump(self.store.stored, endpoint.collection, endpoint.method, _target(call))
         return ok(call.fmt, data)
 
     # -- what a fault fakes -----------------------------------------------------------------
 
-    def would_be(self, call: Call, paging: tuple[int, int] | None = None) -> Any:
+    def would_be(
+        self,
+        call: Call,
+        paging: tuple[int, int] | None = None,
+        given: list[tuple[Applied, Any]] | None = None,
+    ) -> Any:
         """The answer a success would carry, for faults that fake one (never stored)."""
         endpoint = call.endpoint
         answer = endpoint.answer
         if answer is None:
             return None
         if endpoint.role is Role.LIST:
-            return self.page(call, paging)
+            return self.page(call, paging, given)
         if endpoint.body is not None:
             fmt = FORMATS.get(normalize_media_type(call.content_type or ""))
             if fmt is not None and call.body.strip():
@@ -317,9 +359,10 @@ class Handlers:
                 except DecodeError:
                     pass
                 else:
-                    if endpoint.insert_id is not None:
+                    identity = call.info.collection.identity
+                    if endpoint.insert_id is not None and identity is not None:
                         ident = self.store.peek_id(endpoint.collection)
-                        item = attrs.evolve(item, **{call.info.collection.identity: ident})
+                        item = attrs.evolve(item, **{identity: ident})
                     return item
         stored = self.stored(call)
         return project(stored, answer) if stored is not None else self.sample(call)
@@ -334,9 +377,11 @@ class Handlers:
         for param, field in info.collection.fields.items():
             if param in call.values:
                 fixed[field] = call.values[param]
-        ident = fixed.get(info.collection.identity)
+        identity = info.collection.identity
+        ident = None if identity is None else fixed.get(identity)
         item_id = ident if isinstance(ident, int) else 1
-        fixed[info.collection.identity] = item_id
+        if identity is not None:
+            fixed[identity] = item_id
         item: Any = project(sample_item(info.collection.stored, item_id, fixed), answer)
         return [item] if endpoint.role is Role.LIST else item
 
@@ -346,9 +391,10 @@ def _target(call: Call) -> int | str | None:
     return None if target is None else call.values[target]
 
 
-def _inserted(item: Any, ident: int, identity: str) -> Any:
-    """The stored form of an insert: its new identity, and a creation date if none."""
-    changes: dict[str, Any] = {identity: ident}
+def _inserted(item: Any, ident: int, identity: str | None) -> Any:
+    """The stored form of an insert: its new identity (where it has an id field), and a
+    creation date if none."""
+    changes: dict[str, Any] = {} if identity is None else {identity: ident}
     for f in wire_fields(type(item)):
         if f.name == "creation_date" and f.kind is Kind.TIMESTAMP and item.creation_date is None:
             changes[f.name] = Timestamp.from_datetime(datetime.now(UTC).replace(microsecond=0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -160,9 +161,24 @@ def _generic_value(f: Any, item_id: int, index: int) -> Any:
     if f.kind is Kind.TIMESTAMP:
         created = _EPOCH + timedelta(minutes=index, microseconds=k % 1_000_000)
         return Timestamp.from_datetime(created, sub_microsecond_ticks=(k >> 20) % 10)
+    if f.kind is Kind.CODED:
+        # A value the pages name, as a real server sends mostly.
+        named = list(f.enum or ())
+        return named[k % len(named)] if named else 1 + k % 100_000
     if f.kind is Kind.ENUM:
         members = list(f.enum) if f.enum is not None else []
         return members[0] if members else 0
+    if f.kind is Kind.DECIMAL:
+        # A scale that must travel (12.50 stays 12.50), as prices do.
+        return Decimal(k % 1_000_000) / 100
+    if f.kind is Kind.MODEL and f.model is not None:
+        return sample_model(f.model, item_id, {}, index)
+    if f.kind is Kind.LIST and f.item is not None:
+        # Two members, so that order and separators are exercised.
+        member = attrs.evolve(f.item, wire=f.wire)
+        if f.item.kind is Kind.MODEL and f.model is not None:
+            return tuple(sample_model(f.model, item_id + n, {}, index) for n in range(2))
+        return tuple(_generic_value(member, item_id + n, index) for n in range(2))
     return attrs.NOTHING
 
 

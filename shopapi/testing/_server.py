@@ -9,6 +9,7 @@ import binascii
 import hmac
 import types
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -21,12 +22,13 @@ from ._answers import apply_fault, drop
 from ._capacity import Capacity, Load, check_capacity
 from ._errors import no_route, not_allowed, too_large, unauthorized
 from ._faults import DEFAULT_PERMANENT, DEFAULT_TRANSIENT, Fault, FaultSchedule, check_seconds
+from ._filters import change_field
 from ._handlers import Call, Handlers
 from ._negotiation import Format, negotiated_format
 from ._recording import Exchange, RecordedRequest, redact_headers
 from ._routes import NotAllowed, Routes
 from ._samples import sample_conversation, sample_item, sample_message
-from ._store import EndpointInfo, Store, describe
+from ._store import EndpointInfo, Store, describe, project
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "FakeShopServer"]
 
@@ -235,7 +237,12 @@ class FakeShopServer:
         return out
 
     def seed_endpoint(
-        self, endpoint: Endpoint, values: Mapping[str, int | str], n: int = 1
+        self,
+        endpoint: Endpoint,
+        values: Mapping[str, int | str],
+        n: int = 1,
+        *,
+        changed: datetime | None = None,
     ) -> list[Any]:
         """Store what a call of ``endpoint`` at the path ``values`` finds, for any
         endpoint of :data:`shopapi._resources.RESOURCES`.
@@ -250,6 +257,11 @@ class FakeShopServer:
             endpoint: One of the descriptions' endpoints.
             values: Its path parameters, by Python name (``{"shop_id": 1, ...}``).
             n: How many new items a list or an insert gets.
+            changed: When the new items last changed, which the list's date filters
+                (``fromDateChanged`` ...) compare: their change-date field where their
+                type shows one (``ChangedTimestamp``), else the change time the server
+                records (the orders page is cut before its field). By default the
+                sample's date, or now where the server records it.
 
         Returns:
             The items stored, parents first.
@@ -263,21 +275,71 @@ class FakeShopServer:
         scope = info.scope_of(values)
         if scope is None:
             raise KeyError(f"{endpoint.path} needs {collection.scope}, got {dict(values)}")
-        fixed = {f: values[p] for p, f in collection.fields.items() if p in values}
+        fixed: dict[str, object] = {
+            f: values[p] for p, f in collection.fields.items() if p in values
+        }
+        when = change_field(collection.stored)
+        if changed is not None and when is not None:
+            fixed[when] = changed
         if info.identity_param is not None:
             ident = values[info.identity_param]
             if self._store.get(collection.name, scope, ident) is None:
                 item_id = ident if isinstance(ident, int) else 1
                 item = sample_item(collection.stored, item_id, fixed)
-                self._store.put(collection.name, scope, item)
+                self._store.put(collection.name, scope, item, changed=changed)
                 out.append(item)
             return out
+        if collection.identity is None and endpoint.role is Role.GET:
+            # Its URL names the item (no id field shows): one, if none is stored there.
+            if self._store.page(collection.name, scope, 0, 1):
+                return out
+            n = 1
         for i in range(n):
             new_id = self._store.take_id(collection.name)
-            item = sample_item(collection.stored, new_id, {**fixed, collection.identity: new_id}, i)
-            self._store.put(collection.name, scope, item)
+            own = {} if collection.identity is None else {collection.identity: new_id}
+            item = sample_item(collection.stored, new_id, {**fixed, **own}, i)
+            self._store.put(collection.name, scope, item, new_id, changed)
             out.append(item)
         return out
+
+    def store(
+        self,
+        endpoint: Endpoint,
+        values: Mapping[str, int | str],
+        item: Any,
+        *,
+        changed: datetime | None = None,
+    ) -> Any:
+        """Store ``item`` where a call of ``endpoint`` at the path ``values`` finds it
+        (replacing the one with its identity), for data a test chooses itself: a product
+        group tree, say. Its parents are not stored for it (:meth:`seed_endpoint` them).
+
+        Args:
+            endpoint: One of the descriptions' endpoints.
+            values: Its path parameters, by Python name, that scope the item.
+            item: A model of the endpoint's answer or body (or of the collection's stored
+                type); it is stored as the stored type, field by field.
+            changed: Its change time, as for :meth:`seed_endpoint`.
+
+        Returns:
+            The item as stored.
+
+        Raises:
+            KeyError: ``values`` lacks one of the collection's scope parameters.
+            TypeError: ``item`` is not of one of those types.
+        """
+        info = self._infos[endpoint]
+        collection = info.collection
+        allowed = {t for t in (endpoint.answer, endpoint.body, collection.stored) if t}
+        if type(item) not in allowed:
+            names = ", ".join(sorted(t.__name__ for t in allowed))
+            raise TypeError(f"expected one of {names}, got {type(item).__name__}")
+        scope = info.scope_of(values)
+        if scope is None:
+            raise KeyError(f"{endpoint.path} needs {collection.scope}, got {dict(values)}")
+        stored: Any = project(item, collection.stored)
+        self._store.put(collection.name, scope, stored, changed=changed)
+        return stored
 
     # -- capacity -------------------------------------------------------------------------
 
@@ -426,6 +488,7 @@ class FakeShopServer:
         if fault is None:
             return self._handlers.answer(call, create_missing=self.create_missing)
         paging = None
+        given = None
         if endpoint.role is Role.LIST:
             # The query binds, and the parent is found, before the action would run.
             if endpoint.paging is not None:
@@ -433,6 +496,10 @@ class FakeShopServer:
                 if isinstance(checked, web.Response):
                     return checked
                 paging = checked
+            bound = self._handlers.filters(call)
+            if isinstance(bound, web.Response):
+                return bound
+            given = bound
             missing = self._handlers.missing_parent(call)
             if missing is not None:
                 return missing
@@ -442,7 +509,7 @@ class FakeShopServer:
             ex,
             fault,
             fmt,
-            lambda: handlers.would_be(call, paging),
+            lambda: handlers.would_be(call, paging, given),
             endpoint.answer,
             info.shifted,
             lambda: handlers.sample(call),

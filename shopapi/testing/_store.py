@@ -6,7 +6,11 @@ collection of items. From the descriptions alone the fake derives, per collectio
 * its stored type: the model with the most fields among its endpoints' bodies and
   answers (an answer type on a tie), so nothing a request sends is lost, and every
   answer is made from the stored item by field name;
-* its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``;
+* its identity field: the insert's :attr:`Endpoint.insert_id`, else ``id``, else none:
+  where the pages are cut before any id shows (``GET v1/Products/{productId}`` answers a
+  ``Product`` with no ``Id``; ``POST v1/Shops`` sends none), the fake invents no id
+  field: it keys each item by its path values (its scope, the URL's key fields
+  included) and a number of its own, so a GET finds the item stored under its URL;
 * its scope: under a parent (the GET or UPDATE of another collection whose path ends in an item
   prefix of this one's), the parent's path parameters; else the path parameters other
   than the one naming the item itself (the key whose field is the identity). So
@@ -23,12 +27,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 import attrs
 
-from .._resources.spec import Endpoint, Resource, Role
+from .._resources.spec import Endpoint, QueryKind, Resource, Role
+from ._filters import change_field
 
 __all__ = ["Collection", "EndpointInfo", "Store", "describe", "project"]
 
@@ -70,10 +76,14 @@ class Collection:
 
     name: str
     stored: type
-    identity: str
+    identity: str | None
+    """The stored type's id field, or ``None``: keyed by scope and the store's number."""
     scope: tuple[str, ...]
     fields: Mapping[str, str]
     """Path parameter name to the stored field that equals it, from every key."""
+    stamped: bool = False
+    """Whether the store records each item's change time: a list of it filters by
+    date, and its type shows no change-date field (:mod:`._filters`)."""
 
     @property
     def noun(self) -> str:
@@ -151,9 +161,14 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
     for name, members in by_collection.items():
         stored = _stored_type(members)
         inserts = [e.insert_id for e in members if e.insert_id is not None]
-        identity = inserts[0] if inserts else "id"
+        identity: str | None = inserts[0] if inserts else "id"
         if identity not in attrs.fields_dict(stored):
-            raise ValueError(f"collection {name!r}: {stored.__name__} has no field {identity!r}")
+            if inserts or any(e.role is Role.UPDATE for e in members):
+                # An update replaces the item its id names: without one it cannot.
+                raise ValueError(
+                    f"collection {name!r}: {stored.__name__} has no field {identity!r}"
+                )
+            identity = None
         fields = {k.param: k.field for e in members for k in e.keys}
         first = members[0]
         if parents[first]:
@@ -163,7 +178,9 @@ def describe(resources: Iterable[Resource]) -> dict[Endpoint, EndpointInfo]:
         else:
             own = {k.param for k in first.keys if k.field == identity}
             scope = tuple(p.name for p in first.params if p.name not in own)
-        collections[name] = Collection(name, stored, identity, scope, fields)
+        dated = any(q.kind is QueryKind.DATE for e in members for q in e.query)
+        stamped = dated and change_field(stored) is None
+        collections[name] = Collection(name, stored, identity, scope, fields, stamped)
     item_params = {
         k.param for e in endpoints for k in e.keys if k.field == collections[e.collection].identity
     }
@@ -199,21 +216,40 @@ class Store:
         }
         self._sorted: dict[tuple[str, tuple[int | str, ...]], list[Any]] = {}
         self._next_id: Counter[str] = Counter()
+        #: When each item of a stamped collection was stored (its change time).
+        self.changed: dict[str, dict[tuple[int | str, ...], datetime]] = {
+            name: {} for name, c in self.collections.items() if c.stamped
+        }
         #: Requests routed to an endpoint that carries a body, by collection, method
         #: and target (faults included).
         self.routed: dict[tuple[str, str], Counter[int | str | None]] = {}
         #: Of those, the ones stored.
         self.stored: dict[tuple[str, str], Counter[int | str | None]] = {}
 
-    def put(self, collection: str, scope: tuple[int | str, ...], item: Any) -> None:
-        """Store ``item`` under ``scope`` (replacing the one with its identity)."""
+    def put(
+        self,
+        collection: str,
+        scope: tuple[int | str, ...],
+        item: Any,
+        ident: int | None = None,
+        changed: datetime | None = None,
+    ) -> None:
+        """Store ``item`` under ``scope`` (replacing the one with its identity); in a
+        collection without an identity field, under ``ident`` or the next number. A
+        stamped collection records ``changed`` (by default now) as its change time."""
         info = self.collections[collection]
-        ident = getattr(item, info.identity)
+        if info.identity is not None:
+            ident = getattr(item, info.identity)
+        elif ident is None:
+            ident = self.take_id(collection)
         items = self.items[collection]
         key = (*scope, ident)
         if key not in items:
             self._sorted.pop((collection, scope), None)
         items[key] = item
+        stamps = self.changed.get(collection)
+        if stamps is not None:
+            stamps[key] = datetime.now(UTC) if changed is None else changed
         if isinstance(ident, int) and ident >= self._next_id[collection]:
             self._next_id[collection] = ident + 1
 
@@ -222,16 +258,28 @@ class Store:
         return self.items[collection].get((*scope, ident))
 
     def page(
-        self, collection: str, scope: tuple[int | str, ...], start: int, size: int
+        self,
+        collection: str,
+        scope: tuple[int | str, ...],
+        start: int,
+        size: int,
+        keep: Callable[[Any, datetime | None], bool] | None = None,
     ) -> list[Any]:
-        """Items ``start..start+size`` of ``scope``, by identity."""
+        """Items ``start..start+size`` of ``scope``, by identity; with ``keep`` (given
+        the item and its recorded change time), of those it keeps."""
         items = self.items[collection]
         ids = self._sorted.get((collection, scope))
         if ids is None:
             n = len(scope)
             ids = sorted(k[n] for k in items if k[:n] == scope and len(k) == n + 1)
             self._sorted[(collection, scope)] = ids
-        return [items[(*scope, i)] for i in ids[start : start + size]]
+        if keep is None:
+            return [items[(*scope, i)] for i in ids[start : start + size]]
+        stamps = self.changed.get(collection, {})
+        kept = [
+            items[(*scope, i)] for i in ids if keep(items[(*scope, i)], stamps.get((*scope, i)))
+        ]
+        return kept[start : start + size]
 
     def take_id(self, collection: str) -> int:
         """The next identity for an insert (1, then one past the largest stored)."""

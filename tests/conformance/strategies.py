@@ -57,6 +57,11 @@ def _enum_values(enum_cls: type[enum.IntEnum], fmt: Format) -> st.SearchStrategy
     return st.one_of(members, st.sampled_from(sorted(enum_members(enum_cls).values())))
 
 
+def _coded_values(enum_cls: type[enum.IntEnum]) -> st.SearchStrategy[Any]:
+    # A member, or any int32: one the pages do not name is sent as the user gave it.
+    return st.one_of(st.sampled_from(list(enum_cls)), int32s())
+
+
 def decimals() -> st.SearchStrategy[Decimal]:
     """Decimals .NET can hold, as a user writes them: any scale, negative zeros, and
     exponents (``Decimal("1E+2")`` is sent as ``100``)."""
@@ -82,6 +87,7 @@ CLIENT_STRATEGIES: Final[Mapping[Kind, Callable[[WireField, Format], st.SearchSt
     # forbids as character references.
     Kind.STR: lambda f, fmt: _nullable(f, hostile_texts(80 if f.max_length is None else 40)),
     Kind.INT: lambda f, fmt: _nullable(f, int32s()),
+    Kind.CODED: lambda f, fmt: _nullable(f, _coded_values(f.enum)),  # type: ignore[arg-type]
     Kind.BOOL: lambda f, fmt: _nullable(f, st.booleans()),
     Kind.TIMESTAMP: lambda f, fmt: _nullable(f, timestamps()),
     Kind.DECIMAL: lambda f, fmt: _nullable(f, decimals()),

@@ -35,13 +35,23 @@ def test_properties_follow_the_wire_metadata() -> None:
     for cls in codegen.MODEL_TYPES:
         for f in json_order(cls):
             plain, nullable = codegen.CSHARP_TYPES[f.kind]
-            cs = f.enum.__name__ if f.enum is not None else (nullable if f.nullable else plain)
+            # A coded integer's IntEnum is no .NET enum: its property is an int.
+            named = f.enum is not None and f.kind is Kind.ENUM
+            cs = f.enum.__name__ if named else (nullable if f.nullable else plain)  # type: ignore[union-attr]
+            if f.kind is Kind.MODEL:
+                cs = f.model.__name__ if f.model is not None else None
+            elif f.kind is Kind.LIST:
+                assert f.item is not None
+                cs = f"List<{codegen.csharp_type(f.item)}>"
             assert re.search(rf"public {re.escape(str(cs))} {f.wire} \{{ get; set; \}}", source)
     assert "[MaxLength(50)]\n        public string CustomerName" in source
     assert "[Required]\n        public int Id" in source
     assert "public bool IsRead { get; set; }" in source
     assert "public DateTime? LastActivityDate" in source
     assert "public class MessageConversation : ConversationDetails" in source
+    assert "public int? ShipmentStatusId { get; set; }" in source
+    assert "public int Type { get; set; }" in source  # ProductBasicInfo's, an int
+    assert "enum ShipmentStatus" not in source
 
 
 def test_enums_carry_the_servers_extra_members() -> None:
@@ -191,3 +201,40 @@ def test_the_conformance_build_covers_the_resources_and_the_probes() -> None:
     from conformance.probes import PROBE_TYPES
 
     assert codegen.CONFORMANCE_TYPES == codegen.MODEL_TYPES + PROBE_TYPES
+
+
+def _extended_members(source: str, name: str) -> list[str]:
+    """The properties ``Extended.<name>`` declares, in order (its own class body only)."""
+    start = re.search(rf"^    public class {name}\b", source, re.MULTILINE)
+    assert start is not None, name
+    body = source[start.end() :].split("\n    }\n", 1)[0]
+    return re.findall(r"public \S+ (\w+) \{ get; set; \}", body)
+
+
+@pytest.mark.parametrize("own", [0, 1, 2, 3, 4])
+def test_an_extended_class_adds_every_extra_member_once(own: int) -> None:
+    """Whatever a class's own member count (ShopGroup has one: its start and middle
+    coincide), its extended class declares and sets every extra member once, with its own
+    members in their order among them."""
+    fields = {f"f{i}": integer(f"F{i}") for i in range(own)}
+    cls = attrs.make_class("Shape", fields, frozen=True, kw_only=True)
+    source = codegen.generate_extended([cls])
+    expected = [f"AddedShape{suffix}" for _, suffix, _ in codegen.EXTRA_MEMBERS]
+    members = _extended_members(source, "Shape")
+    assert sorted(m for m in members if m.startswith("Added")) == sorted(expected)
+    assert [m for m in members if not m.startswith("Added")] == [f"F{i}" for i in range(own)]
+    for member in expected:
+        assert source.count(f"            {member} = ") == 1
+    assert members[0] == "AddedShapeText"
+    assert members[-1] == "AddedShapeNumbers"
+
+
+def test_every_extended_model_class_has_every_extra_member() -> None:
+    """The conformance suite expects each class of a model's chain to add all of
+    :data:`~conformance.codegen.EXTRA_MEMBERS`; the generated classes do, the shop groups'
+    one-member classes included."""
+    source = codegen.generate_extended(codegen.CONFORMANCE_TYPES)
+    for cls in codegen.model_chain(codegen.CONFORMANCE_TYPES):
+        name = codegen.csharp_class_name(cls)
+        added = [m for m in _extended_members(source, name) if m.startswith("Added")]
+        assert sorted(added) == sorted(f"Added{name}{s}" for _, s, _ in codegen.EXTRA_MEMBERS)

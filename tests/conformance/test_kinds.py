@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.harness import SerializerTool
-from conformance.probes import PROBE_TYPES, ProbeOrder
+from conformance.probes import PROBE_TYPES, ProbeOrder, ProbeStatus
 from shopapi import DecodeError, JsonCodec, XmlCodec
 from tests.conformance.neutral import dst_gap_wires, enum_known_to_client, neutral_values
 
@@ -75,6 +75,28 @@ def test_decimals_are_written_as_dotnet_writes_them(tool: SerializerTool, text: 
 def _member(body: bytes, start: bytes, end: bytes) -> bytes:
     at = body.index(start) + len(start)
     return body[at : body.index(end, at)]
+
+
+@pytest.mark.parametrize("value", [1, 2, 0, 99, -(2**31), 2**31 - 1])
+def test_a_coded_integer_is_written_as_dotnet_writes_an_int(
+    tool: SerializerTool, value: int
+) -> None:
+    """An ``int`` property whose values the pages name: Json.NET and XmlSerializer both
+    write its digits (an enum would be a name in XML). shopapi writes the same bytes for
+    the member or the plain int, reads a named value as its member and keeps any other
+    int32 as it came; .NET reads back what shopapi wrote."""
+    neutral = {"Id": 1, "ExchangeRate": "1", "Color": 0, "Status": value}
+    [written] = tool.write("ProbeOrder", [neutral], newline="\n")
+    assert f"<Status>{value}</Status>".encode() in written["xml"]
+    assert f'"Status":{value}}}'.encode() in written["json"]
+    for codec, body in ((JsonCodec(), written["json"]), (XmlCodec(newline="\n"), written["xml"])):
+        model: Any = codec.decode(body, ProbeOrder)
+        named = value in ProbeStatus._value2member_map_
+        assert type(model.status) is (ProbeStatus if named else int)
+        assert codec.encode(model) == body
+        fmt = "json" if isinstance(codec, JsonCodec) else "xml"
+        [read] = tool.read("ProbeOrder", fmt, [codec.encode(model)])  # type: ignore[arg-type]
+        assert read["value"]["Status"] == value
 
 
 @pytest.mark.parametrize(
