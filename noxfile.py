@@ -83,7 +83,7 @@ def fault_matrix(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against their floors; each figure is a median ratio."""
     session.install("-e", ".")
-    for script in ("bench_codecs.py", "bench_session.py", "bench_bulk.py"):
+    for script in ("bench_codecs.py", "bench_calls.py", "bench_session.py", "bench_bulk.py"):
         session.run("python", f"benchmarks/{script}")
 
 

@@ -18,7 +18,7 @@ from shopapi._exceptions import ConnectError, RequestTimeoutError
 from shopapi._protocol.adaptive import AdaptiveGate, AdaptiveLimit, Ticket
 from shopapi._protocol.requests import Request
 from shopapi._protocol.retry import CallState, RetryBudget
-from shopapi._session.client import _Slots
+from shopapi._session.client import _DONE, _Slots
 from shopapi._session.transport import RawResponse
 
 URL = "http://127.0.0.1/v1/Shops/1/MessageConversations/2"
@@ -144,3 +144,40 @@ async def test_a_pool_slot_freed_in_time_is_taken_within_the_deadline() -> None:
     async with slots:
         assert pool.locked()
     assert not pool.locked()
+
+
+async def test_without_a_deadline_a_busy_pool_is_waited_for_and_a_cancelled_wait_takes_none() -> (
+    None
+):
+    pool = asyncio.Semaphore(1)
+    await pool.acquire()  # another attempt holds the only connection
+    entered = asyncio.Event()
+
+    async def attempt() -> None:
+        async with _Slots(None, pool, call_state()):
+            entered.set()
+            await asyncio.sleep(3600)
+
+    waiting = asyncio.create_task(attempt())
+    await asyncio.sleep(0.01)
+    assert not entered.is_set()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    pool.release()
+    assert not pool.locked()  # the cancelled waiter took no slot
+    await pool.acquire()
+    taking = asyncio.create_task(attempt())
+    await asyncio.sleep(0.01)
+    pool.release()  # freed: the waiting attempt takes it
+    await asyncio.wait_for(entered.wait(), 1.0)
+    assert pool.locked()
+    taking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await taking
+    assert not pool.locked()  # given back when the block ended
+
+
+async def test_the_done_awaitable_is_done_every_time() -> None:
+    results = [await _DONE for _ in range(3)]  # type: ignore[func-returns-value]
+    assert results == [None, None, None]

@@ -15,7 +15,8 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from operator import attrgetter
+from functools import partial
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlsplit
@@ -46,6 +47,7 @@ from .._resources.spec import (
     QueryParam,
     Role,
 )
+from .._wire.codegen import compile_function
 from .._wire.fields import wire_fields
 from .._wire.timestamps import Timestamp, format_timestamp
 from .._wire.validation import INT32_MAX, INT32_MIN, field_errors, is_valid
@@ -61,6 +63,7 @@ __all__ = [
     "answer_type",
     "api_error",
     "basic_auth_header",
+    "build_call",
     "build_raw_request",
     "build_request",
     "check_answer",
@@ -218,11 +221,12 @@ def check_page(page_number: object, page_size: object) -> tuple[int, int]:
 
 
 class _Plan(NamedTuple):
-    """What :func:`build_request` and :func:`check_answer` derive from one endpoint,
-    once: the template cut at its placeholders, and the key fields by wire name."""
+    """What :func:`build_request`, :func:`check_answer` and :func:`answer_type` derive
+    from one endpoint, once, when it is first used: the per-call work is then only what
+    depends on the call's own values."""
 
-    pieces: tuple[str, ...]
-    params: tuple[PathParam, ...]
+    #: The path for one call's path values (see :func:`render_path`).
+    render: Callable[[Sequence[object]], str]
     #: (field, index of its path parameter, wire name, label), in the body's field order.
     body_keys: tuple[tuple[str, int, str, str], ...]
     #: (field, wire name, what a new one is called) for an insert.
@@ -231,14 +235,13 @@ class _Plan(NamedTuple):
     answer_keys: tuple[tuple[str, int, str], ...]
     #: Whether it has a query at all (filters or paging).
     queried: bool
-    #: The literal text after each placeholder (``pieces[1:]``).
-    after: tuple[str, ...]
-    #: The answer's key fields, in template order, and whether they are exactly the
-    #: path parameters in order (then the path itself is what they must equal).
-    answer_get: Callable[[Any], Any] | None
-    answer_is_path: bool
-    #: ``str.format`` template of a path whose parameters are all ids, else ``None``.
-    int_template: str | None
+    #: What :func:`read_answer` expects (see :func:`answer_type`).
+    expect: Any
+    #: Whether a request to it is idempotent without ``allow_duplicates``.
+    idempotent: bool
+    #: The key-field check of an answer against a call's path values (see
+    #: :func:`check_answer`), or ``None`` when the endpoint has no key or no answer.
+    check: Callable[[Sequence[object], Any], None] | None
 
 
 _PLANS: dict[int, tuple[Endpoint, _Plan]] = {}
@@ -249,7 +252,6 @@ def _plan(endpoint: Endpoint) -> _Plan:
     cached = _PLANS.get(id(endpoint))
     if cached is not None and cached[0] is endpoint:
         return cached[1]
-    pieces = tuple(_PLACEHOLDER.split(endpoint.path)[::3])
     index = {p.name: i for i, p in enumerate(endpoint.params)}
     body_keys: list[tuple[str, int, str, str]] = []
     insert = None
@@ -266,27 +268,70 @@ def _plan(endpoint: Endpoint) -> _Plan:
         (key.field, index[key.param], endpoint.params[index[key.param]].label)
         for key in reversed(endpoint.keys)
     )
-    queried = endpoint.paging is not None or bool(endpoint.query)
-    ordered = sorted(endpoint.keys, key=lambda k: index[k.param])
-    fields = [key.field for key in ordered]
-    getter = attrgetter(*fields) if fields else None
-    is_path = len(fields) > 1 and [index[k.param] for k in ordered] == list(range(len(index)))
+    answer = endpoint.answer
     plan = _Plan(
-        pieces,
-        endpoint.params,
+        _path_renderer(endpoint),
         tuple(body_keys),
         insert,
         answer_keys,
-        queried,
-        pieces[1:],
-        getter,
-        is_path,
-        "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces)
-        if all(p.type is int for p in endpoint.params)
-        else None,
+        endpoint.paging is not None or bool(endpoint.query),
+        None if answer is None else list[answer] if endpoint.many else answer,  # type: ignore[valid-type]
+        endpoint.idempotent,
+        None if answer is None or not endpoint.keys else _answer_checks(endpoint, answer_keys),
     )
     _PLANS[id(endpoint)] = (endpoint, plan)
     return plan
+
+
+def _answer_checks(
+    endpoint: Endpoint, keys: tuple[tuple[str, int, str], ...]
+) -> Callable[[Sequence[object], Any], None]:
+    """The key-field rule for answers of ``endpoint``, made once: a check of an answer
+    against one call's path values (``keys`` as in ``_Plan.answer_keys``). A call's own
+    check is it with the path bound (:func:`functools.partial`, no frame to make it).
+    """
+    if endpoint.many:
+        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
+            ((field, at, label),) = keys
+            get = attrgetter(field)
+
+            def check_one_key(path: Sequence[object], page: Any) -> None:
+                expected = path[at]
+                for item in page:
+                    if get(item) != expected:
+                        index, found = next(
+                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
+                        )
+                        raise ResponseMismatchError(
+                            f"asked for {label} {expected}, item [{index}] is in {label} {found}"
+                        )
+
+            return check_one_key
+
+        def check_items(path: Sequence[object], page: Any) -> None:
+            for index, item in enumerate(page):
+                for field, at, label in keys:
+                    found = getattr(item, field)
+                    if found != path[at]:
+                        raise ResponseMismatchError(
+                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
+                        )
+
+        return check_items
+    phrase = _ROLE_PHRASE[endpoint.role]
+    # The answer's key fields and the path values they must equal, in the same order:
+    # one C-level getter each side (a single value, or a tuple of several).
+    ordered = sorted(keys, key=lambda k: k[1])
+    get_all = attrgetter(*(field for field, _, _ in ordered))
+    pick = itemgetter(*(at for _, at, _ in ordered))
+
+    def check(path: Sequence[object], value: Any) -> None:
+        if get_all(value) != pick(path):
+            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
+            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
+            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
+
+    return check
 
 
 _PLACEHOLDER = re.compile(r"\{(\*?)([A-Za-z][A-Za-z0-9]*)\}")
@@ -316,33 +361,55 @@ def render_path(endpoint: Endpoint, path: Sequence[object]) -> str:
         ValidationError: A value is not of its parameter's type (naming its wire name).
         ConfigurationError: Not one value per parameter.
     """
-    return _render_path(endpoint, _plan(endpoint), path)
+    return _plan(endpoint).render(path)
 
 
-def _render_path(endpoint: Endpoint, plan: _Plan, path: Sequence[object]) -> str:
-    params = plan.params
-    template = plan.int_template
-    if template is not None and len(path) == len(params):
-        for value in path:  # the usual case: ids only, each a plain int in range
-            if type(value) is not int or not 0 <= value <= INT32_MAX:
-                break
-        else:
-            return template.format(*path)
-    if len(path) != len(params):
-        raise ConfigurationError(
-            f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
-            f"got {len(path)}"
-        )
-    pieces = plan.pieces
-    out = pieces[0]
-    for param, value, piece in zip(params, path, plan.after, strict=True):
-        if param.type is int:
-            if type(value) is not int or not 0 <= value <= INT32_MAX:
-                value = check_id(param.wire, value)
-            out = f"{out}{value}{piece}"
-        else:
-            out = f"{out}{_code(param, value)}{piece}"
-    return out
+def _path_renderer(endpoint: Endpoint) -> Callable[[Sequence[object]], str]:
+    """The endpoint's path renderer, made once.
+
+    Any value of any parameter goes through the careful loop (ids checked, codes
+    encoded, one value per parameter). A template of ids only also gets a compiled
+    function for the usual call, every value a plain int in range, which checks them
+    inline and fills one f-string (what the hand-written ``conversation_path`` did);
+    anything else it hands to the loop.
+    """
+    params = endpoint.params
+    pieces = tuple(_PLACEHOLDER.split(endpoint.path)[::3])
+    after = pieces[1:]
+
+    def render_any(path: Sequence[object]) -> str:
+        if len(path) != len(params):
+            raise ConfigurationError(
+                f"{endpoint.method} {endpoint.path} takes {len(params)} path parameters, "
+                f"got {len(path)}"
+            )
+        out = pieces[0]
+        for param, value, piece in zip(params, path, after, strict=True):
+            if param.type is int:
+                if type(value) is not int or not 0 <= value <= INT32_MAX:
+                    value = check_id(param.wire, value)
+                out = f"{out}{value}{piece}"
+            else:
+                out = f"{out}{_code(param, value)}{piece}"
+        return out
+
+    if not all(p.type is int for p in params):
+        return render_any
+    names = [f"v{i}" for i in range(len(params))]
+    literal = pieces[0].replace("{", "{{").replace("}", "}}")
+    for name, piece in zip(names, after, strict=True):
+        literal += "{" + name + "}" + piece.replace("{", "{{").replace("}", "}}")
+    lines = ["def render_path(path):", f"    if len(path) == {len(names)}:"]
+    if names:
+        lines.append(f"        {', '.join(names)}, = path")
+        ok = " and ".join(f"type({n}) is _int and 0 <= {n} <= {INT32_MAX}" for n in names)
+        lines.append(f"        if {ok}:")
+        lines.append(f"            return f{literal!r}")
+    else:
+        lines.append(f"        return {literal!r}")
+    lines.append("    return _render_any(path)")
+    source = "\n".join(lines) + "\n"
+    return compile_function("render_path", source, {"_int": int, "_render_any": render_any})
 
 
 def _query_value(param: QueryParam, value: object) -> str:
@@ -447,18 +514,52 @@ def build_request(
             or parameter by its wire name.
         ConfigurationError: The call does not fit the endpoint (see the renderers).
     """
-    plan = _plan(endpoint)
-    rendered = _render_path(endpoint, plan, path)
+    return build_call(
+        endpoint,
+        base_url,
+        codec,
+        path,
+        body,
+        query=query,
+        page_number=page_number,
+        page_size=page_size,
+        allow_duplicates=allow_duplicates,
+    )[0]
+
+
+def build_call(
+    endpoint: Endpoint,
+    base_url: str,
+    codec: Codec,
+    path: Sequence[object] = (),
+    body: object = None,
+    *,
+    query: Mapping[str, object] | None = None,
+    page_number: int | None = None,
+    page_size: int | None = None,
+    allow_duplicates: bool = False,
+) -> tuple[Request, Any, Callable[[Any], None] | None]:
+    """:func:`build_request`, with :func:`answer_type` and :func:`check_answer` of the
+    same call, from one look-up of what the endpoint derives: the request, what
+    :func:`read_answer` expects, and the answer's check (what the session needs).
+
+    Raises:
+        ValidationError, ConfigurationError: As :func:`build_request`.
+    """
+    cached = _PLANS.get(id(endpoint))  # _plan's look-up, inline: this is every call
+    plan = cached[1] if cached is not None and cached[0] is endpoint else _plan(endpoint)
+    rendered = plan.render(path)
     if plan.queried or query or page_number is not None or page_size is not None:
         query_string = render_query(endpoint, query, page_number=page_number, page_size=page_size)
         if query_string:
             rendered = f"{rendered}?{query_string}"
     model = endpoint.body
+    check = None if plan.check is None else partial(plan.check, path)
     if model is None:
         if body is not None:
             raise ConfigurationError(f"{endpoint.method} {endpoint.path} takes no body")
         headers = codec_headers(codec, body=False)
-        return Request(endpoint.method, rendered, base_url + rendered, headers)
+        return Request(endpoint.method, rendered, base_url + rendered, headers), plan.expect, check
     if not isinstance(body, model):
         found = type(body).__name__
         raise ValidationError([FieldError("<body>", f"expected {model.__name__}, got {found}")])
@@ -474,14 +575,15 @@ def build_request(
             errors.append(FieldError(wire, f"is {value!r} but the URL names {label} {path[at]}"))
     if errors:
         raise ValidationError(errors, type_name=model.__name__)
-    return Request(
+    request = Request(
         endpoint.method,
         rendered,
         base_url + rendered,
         codec_headers(codec),
         codec.encode(body),
-        idempotent=endpoint.idempotent or allow_duplicates,
+        plan.idempotent or allow_duplicates,
     )
+    return request, plan.expect, check
 
 
 #: The methods :func:`build_raw_request` sends.
@@ -683,19 +785,10 @@ def read_answer(
     return value
 
 
-_ANSWER_TYPES: dict[int, tuple[Endpoint, Any]] = {}
-
-
 def answer_type(endpoint: Endpoint) -> Any:
     """What :func:`read_answer` expects: the answer type, ``list[...]`` of it for a
     list, or ``None`` for an endpoint with no model answer (made once per endpoint)."""
-    cached = _ANSWER_TYPES.get(id(endpoint))
-    if cached is not None and cached[0] is endpoint:
-        return cached[1]
-    answer = endpoint.answer
-    expect = None if answer is None else list[answer] if endpoint.many else answer  # type: ignore[valid-type]
-    _ANSWER_TYPES[id(endpoint)] = (endpoint, expect)
-    return expect
+    return _plan(endpoint).expect
 
 
 def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], None] | None:
@@ -705,53 +798,5 @@ def check_answer(endpoint: Endpoint, path: Sequence[object]) -> Callable[[Any], 
     One rule for every endpoint: an answer about another shop, conversation ... is a
     :class:`~shopapi.ResponseMismatchError`. ``None`` when the endpoint has no key.
     """
-    if endpoint.answer is None or not endpoint.keys:
-        return None
-    plan = _plan(endpoint)
-    keys = plan.answer_keys
-    if endpoint.many:
-        if len(keys) == 1:  # the usual list: one key, one C-level getter per item
-            ((field, at, label),) = keys
-            get = attrgetter(field)
-            expected = path[at]
-
-            def check_one_key(page: Any) -> None:
-                for item in page:
-                    if get(item) != expected:
-                        index, found = next(
-                            (i, get(x)) for i, x in enumerate(page) if get(x) != expected
-                        )
-                        raise ResponseMismatchError(
-                            f"asked for {label} {expected}, item [{index}] is in {label} {found}"
-                        )
-
-            return check_one_key
-
-        def check_items(page: Any) -> None:
-            for index, item in enumerate(page):
-                for field, at, label in keys:
-                    found = getattr(item, field)
-                    if found != path[at]:
-                        raise ResponseMismatchError(
-                            f"asked for {label} {path[at]}, item [{index}] is in {label} {found}"
-                        )
-
-        return check_items
-    phrase = _ROLE_PHRASE[endpoint.role]
-    get_all = plan.answer_get
-    assert get_all is not None
-    if plan.answer_is_path:  # the answer is the item the path names: compare it whole
-        want: Any = tuple(path)
-    else:
-        ordered = sorted(range(len(keys)), key=lambda k: keys[k][1])
-        want = tuple(path[keys[k][1]] for k in ordered)
-        if len(want) == 1:
-            want = want[0]
-
-    def check(value: Any) -> None:
-        if get_all(value) != want:
-            asked = " in ".join(f"{label} {path[i]}" for _, i, label in keys)
-            named = " in ".join(f"{label} {getattr(value, f)}" for f, _, label in keys)
-            raise ResponseMismatchError(f"{phrase} {asked}, the answer names {named}")
-
-    return check
+    check = _plan(endpoint).check
+    return None if check is None else partial(check, path)

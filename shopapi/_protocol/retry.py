@@ -364,10 +364,10 @@ class CallState:
         policy: RetryPolicy,
         budget: RetryBudget,
         request: Request,
-        *,
         now: float,
         timeout: float,
         pause_on_429: bool = True,
+        *,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._policy = policy
