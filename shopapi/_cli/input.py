@@ -136,16 +136,25 @@ def suggestion(key: str, model: type = MessageConversationChanges) -> str | None
 
 
 def _unknown_error(unknown: list[str], model: type, media_type: str = _MEDIA_TYPE) -> DecodeError:
+    return _unknown_members_error([("", member, model) for member in unknown], media_type)
+
+
+def _unknown_members_error(found: list[tuple[str, str, type]], media_type: str) -> DecodeError:
+    """The one refusal of unknown members, at the top level (``where`` is empty) or nested
+    (``where`` is the member's path, ``BillToAddress`` or ``OrderRows[2]``), each with a
+    did-you-mean from its own model."""
     parts = []
-    for key in unknown:
-        near = suggestion(key, model)
-        parts.append(f"{key!r}" + (f" (did you mean {near!r}?)" if near else ""))
-    noun = "member" if len(unknown) == 1 else "members"
+    for where, member, model in found:
+        near = suggestion(member, model)
+        at = f"{where}." if where else ""
+        parts.append(f"'{at}{member}'" + (f" (did you mean '{at}{near}'?)" if near else ""))
+    noun = "member" if len(found) == 1 else "members"
+    where, member, _ = found[0]
     return DecodeError(
         f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
         f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
         media_type=media_type,
-        field=unknown[0],
+        field=f"{where}.{member}" if where else member,
     )
 
 
@@ -256,19 +265,8 @@ def _refuse_nested_unknown(changes: Any, media_type: str) -> None:
     """A nested object's unknown member is refused as a top-level one is: a typo there
     would be sent and ignored as well."""
     found = _nested_unknown(changes, "")
-    if not found:
-        return
-    parts = []
-    for where, member, model in found:
-        near = suggestion(member, model)
-        parts.append(f"'{where}.{member}'" + (f" (did you mean '{where}.{near}'?)" if near else ""))
-    noun = "member" if len(found) == 1 else "members"
-    raise DecodeError(
-        f"unknown {noun} {', '.join(parts)}; nothing was sent for this line "
-        f"({ALLOW_UNKNOWN_OPTION} lets unknown members through)",
-        media_type=media_type,
-        field=f"{found[0][0]}.{found[0][1]}",
-    )
+    if found:
+        raise _unknown_members_error(found, media_type)
 
 
 def _keeping(changes: Any, unknown: list[str], media_type: str) -> Any:
