@@ -28,6 +28,7 @@ from shopapi._cli.app import build_parser, main
 from shopapi._cli.commands import derive, filter_flag, kebab, param_flag, verb
 from shopapi._cli.common import base_url, credentials
 from shopapi._cli.reading import export, get
+from shopapi._cli.serve import serve
 from shopapi._cli.writing import write
 from shopapi._resources import RESOURCES
 from shopapi._resources.spec import (
@@ -485,3 +486,41 @@ def test_the_docs_quick_start_is_the_command_line_guides() -> None:
     assert "conversations export --shop 1 --full" in blocks[1]
     front = (root / "docs" / "index.md").read_text("utf-8")
     assert all(block in front for block in blocks)
+
+
+async def test_serve_seeds_every_resource_so_each_export_has_items() -> None:
+    """``shopapi serve --seed N`` stores N items in every list, not only conversations
+    (an ``orders export`` against it would show nothing otherwise), and one item for
+    each single read, at the shop given and ids 1."""
+    out, err, stop = io.StringIO(), io.StringIO(), asyncio.Event()
+    task = asyncio.create_task(
+        serve(
+            port=0,
+            seed=4,
+            shop=3,
+            fault_rate=0.0,
+            latency=0.0,
+            username=USER,
+            password=PASSWORD,
+            stdout=out,
+            stderr=err,
+            stop=stop,
+        )
+    )
+    try:
+        for _ in range(1000):  # serve() writes the variables once it listens
+            if "SHOPAPI_PASSWORD" in out.getvalue():
+                break
+            await asyncio.sleep(0.01)
+        base_url = out.getvalue().split("=", 1)[1].split("\n", 1)[0]
+        async with ShopApiClient(base_url, auth=(USER, PASSWORD)) as client:
+            assert len([o async for o in client.orders.list(3)]) == 4
+            assert len([p async for p in client.orders.parcels(3)]) == 4
+            assert len(await client.orders.order_parcels(1)) == 4
+            assert len(await client.shops.payment_terms(3)) == 4
+            assert (await client.orders.by_code(3, "1")).shop_id == 3
+            assert len([c async for c in client.message_conversations.list(3)]) == 4
+    finally:
+        stop.set()
+        assert await task == 0
+    assert "4 items in every other list" in err.getvalue()

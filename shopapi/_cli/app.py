@@ -448,7 +448,10 @@ def build_parser(resources: Sequence[Resource] = RESOURCES) -> argparse.Argument
     )
     serve.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one")
     serve.add_argument(
-        "--seed", type=_count, default=100, help="sample conversations to store (ids 1..N)"
+        "--seed",
+        type=_count,
+        default=100,
+        help="sample items per list: N conversations, and N of every other list (ids 1..N)",
     )
     serve.add_argument("--shop", type=int, default=1, help="their shop id")
     serve.add_argument(

@@ -14,6 +14,8 @@ import contextlib
 import signal
 from typing import IO
 
+from .._resources import RESOURCES
+from .._resources.spec import Role
 from ..testing import FakeShopServer
 from .common import ENV_BASE_URL, ENV_PASSWORD, ENV_USERNAME
 
@@ -21,6 +23,25 @@ __all__ = ["serve"]
 
 #: Messages stored in each seeded conversation, so that ``export-messages`` has some.
 MESSAGES_PER_CONVERSATION = 3
+
+
+def seed_every_resource(server: FakeShopServer, seed: int, shop: int) -> None:
+    """Store sample data for every read of every other resource, so that each command
+    has something to show: ``seed`` items in each list and one item for each single read,
+    at the paths whose shop id is ``shop`` and whose every other id or code is 1."""
+    if not seed:
+        return
+    for resource in RESOURCES:
+        if resource.name == "message_conversations":
+            continue  # seeded above, with their messages
+        for endpoint in resource.endpoints:
+            if endpoint.role not in (Role.LIST, Role.GET):
+                continue
+            values = {
+                p.name: shop if p.wire == "shopId" else (1 if p.type is int else "1")
+                for p in endpoint.params
+            }
+            server.seed_endpoint(endpoint, values, seed if endpoint.role is Role.LIST else 1)
 
 
 async def serve(
@@ -41,7 +62,8 @@ async def serve(
     Args:
         port: The port (0: a free one).
         seed: Sample conversations to store in ``shop`` (ids 1..seed), each with
-            :data:`MESSAGES_PER_CONVERSATION` messages.
+            :data:`MESSAGES_PER_CONVERSATION` messages, and as many items in every other
+            list (:func:`seed_every_resource`).
         shop: Their shop id.
         fault_rate: The probability that a request gets a transient 503 (seeded draws,
             so a run is reproducible).
@@ -59,6 +81,7 @@ async def serve(
     server.seed(seed, shop_id=shop)
     for conversation_id in range(1, seed + 1):
         server.seed_messages(shop, conversation_id, MESSAGES_PER_CONVERSATION)
+    seed_every_resource(server, seed, shop)
     if fault_rate:
         server.fault_rate(transient=fault_rate, seed=0)
     loop = asyncio.get_running_loop()
@@ -76,7 +99,8 @@ async def serve(
             stdout.flush()
             stderr.write(
                 f"shopapi serve: the fake server at {server.base_url}: {seed} conversations "
-                f"in shop {shop}, fault rate {fault_rate}, latency {latency}s; Ctrl-C stops\n"
+                f"in shop {shop} and {seed} items in every other list (other ids and codes "
+                f"1), fault rate {fault_rate}, latency {latency}s; Ctrl-C stops\n"
             )
             stderr.flush()
             await stop.wait()
