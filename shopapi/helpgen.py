@@ -103,6 +103,15 @@ def _pick(endpoints: Sequence[Mapping[str, Any]], method: str, path: str, host: 
 CODED_MODULE: Final = "coded_values"
 
 
+def plain_text(description: str) -> str:
+    """A page's description without the XML documentation markup some let through (the
+    shop product page's ``<list type="bullet"><item>...</item></list>``), which would
+    show as tags in docstrings and ``--help``: items become a ``;``-separated run."""
+    text = re.sub(r"\s*</item>\s*(?=<item>)", "; ", description)
+    text = re.sub(r"<[^<>]+>", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _member_shown(description: str, name: str, value: int) -> bool:
     """Whether a description names ``value`` ``name``: ``Delivered = 4`` or ``0=File``."""
     n, v = re.escape(name), str(value)
@@ -397,7 +406,7 @@ def _endpoint(
         "keys": spec.get("keys", {}),
         "insert_id": insert_id,
         "collection": spec["collection"],
-        "summary": page["description"] or spec.get("summary", ""),
+        "summary": plain_text(page["description"] or spec.get("summary", "")),
         "partial": page["partial"],
         "source": page["source"],
         "var": "_" + spec["name"].upper(),

@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from shopapi import helpgen
+from shopapi._resources import RESOURCES
 from shopapi._resources.orders import Parcel, ParcelChanges
 from shopapi._wire.fields import WireField, json_order, xml_order
 
@@ -120,3 +121,14 @@ def test_an_endpoint_no_page_describes_is_refused() -> None:
 )
 def test_snake(wire: str, python: str) -> None:
     assert helpgen.snake(wire) == python
+
+
+def test_xml_documentation_markup_becomes_plain_text() -> None:
+    """A page's ``<list><item>`` markup (the shop product page has it) reads as a run of
+    items in the docstrings and ``--help``, not as tags."""
+    assert (
+        helpgen.plain_text('view: <list type="bullet"><item>A (x)</item>\n<item>B</item></list>')
+        == "view: A (x); B"
+    )
+    summaries = [e.summary for r in RESOURCES for e in r.endpoints]
+    assert [s for s in summaries if "<" in s or ">" in s] == []

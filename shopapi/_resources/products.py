@@ -250,12 +250,11 @@ _SHOP_PRODUCT = Endpoint(
     partial=True,
     summary=(
         "Get product projection for a shop. This is a simplified shop view of a product. "
-        "Most important changes compared to Full product view: <list "
-        'type="bullet"><item>Product Properties are already translated for the shop '
-        "(Caption and Value)</item><item>Published is True when both Product.Punlished "
-        "and ProductSelectionProduct.Active are True</item><item>Product Stock quantities "
-        "are already filtered based on warehouses for shop</item><item>Prices are copied "
-        "from ProductSelectionProduct</item></list>"
+        "Most important changes compared to Full product view: Product Properties are "
+        "already translated for the shop (Caption and Value); Published is True when both "
+        "Product.Punlished and ProductSelectionProduct.Active are True; Product Stock "
+        "quantities are already filtered based on warehouses for shop; Prices are copied "
+        "from ProductSelectionProduct"
     ),
 )
 
@@ -388,11 +387,11 @@ class Products:
     async def shop_product(self, shop_id: int, product_id: int) -> ShopProduct:
         """``GET v1/Shops/{shopId}/Products/{productId}``: Get product projection for a shop.
         This is a simplified shop view of a product. Most important changes compared to Full
-        product view: <list type="bullet"><item>Product Properties are already translated
-        for the shop (Caption and Value)</item><item>Published is True when both
-        Product.Punlished and ProductSelectionProduct.Active are True</item><item>Product
-        Stock quantities are already filtered based on warehouses for
-        shop</item><item>Prices are copied from ProductSelectionProduct</item></list> From
+        product view: Product Properties are already translated for the shop (Caption and
+        Value); Published is True when both Product.Punlished and
+        ProductSelectionProduct.Active are True; Product Stock quantities are already
+        filtered based on warehouses for shop; Prices are copied from
+        ProductSelectionProduct From
         https://api.demo.shopctrl.com/Help/Api/GET-v1-Shops-shopId-Products-productId.
         Partial: the page is cut off, so it may document more than shown here.
         """
