@@ -454,11 +454,15 @@ class _Int(_Scalar):
     py = "int"
     xml_reader = staticmethod(_xml_int)
 
+    def expected(self, f: WireField) -> str:
+        """What a wrong type's message says the field takes."""
+        return "an int"
+
     def problem(
         self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
     ) -> list[tuple[str, str]]:
         if type(value) is bool or not isinstance(value, int):
-            return [("", f"must be an int, not {type(value).__name__}")]
+            return [("", f"must be {self.expected(f)}, not {type(value).__name__}")]
         if not INT32_MIN <= value <= INT32_MAX:
             return [("", f"{value} is outside the 32-bit range of a .NET int")]
         return []
@@ -494,15 +498,9 @@ class _Coded(_Int):
 
     kind = Kind.CODED
 
-    def problem(
-        self, f: WireField, value: object, fmt: Format | None, errors_of: ErrorsOf
-    ) -> list[tuple[str, str]]:
+    def expected(self, f: WireField) -> str:
         assert f.enum is not None
-        if type(value) is bool or not isinstance(value, int):
-            return [("", f"must be a {f.enum.__name__} or an int, not {type(value).__name__}")]
-        if not INT32_MIN <= value <= INT32_MAX:
-            return [("", f"{value} is outside the 32-bit range of a .NET int")]
-        return []
+        return f"a {f.enum.__name__} or an int"
 
     def valid(self, f: WireField, v: str, g: Gen) -> list[str]:
         return [
